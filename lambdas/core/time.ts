@@ -1,0 +1,42 @@
+// Pure date helpers. Local dates are computed from a UTC instant and a fixed UTC offset in seconds.
+
+const DAY_MS = 86_400_000;
+
+/** 'YYYY-MM-DD' of the instant `epochMs` at UTC offset `offsetS`. */
+export function localDateOf(epochMs: number, offsetS: number): string {
+  return new Date(epochMs + offsetS * 1000).toISOString().slice(0, 10);
+}
+
+/** Epoch ms of local midnight starting `date` at offset `offsetS`. */
+export function localMidnightMs(date: string, offsetS: number): number {
+  return parseDate(date) - offsetS * 1000;
+}
+
+/** Epoch ms of `date` 00:00 UTC; throws on anything but a real YYYY-MM-DD. */
+export function parseDate(date: string): number {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new RangeError(`not a YYYY-MM-DD date: ${date}`);
+  const ms = Date.parse(`${date}T00:00:00Z`);
+  if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== date) {
+    throw new RangeError(`not a calendar date: ${date}`);
+  }
+  return ms;
+}
+
+export function addDays(date: string, days: number): string {
+  return new Date(parseDate(date) + days * DAY_MS).toISOString().slice(0, 10);
+}
+
+export function daysBetween(from: string, to: string): number {
+  return Math.round((parseDate(to) - parseDate(from)) / DAY_MS);
+}
+
+/** Inclusive list of dates from..to. */
+export function eachDay(from: string, to: string): string[] {
+  const out: string[] = [];
+  for (let d = from; d <= to; d = addDays(d, 1)) out.push(d);
+  return out;
+}
+
+export function monthOfDate(date: string): string {
+  return date.slice(0, 7);
+}
