@@ -97,7 +97,12 @@ export interface StateStore {
 
   getCursor(userId: string, stream: StreamName): Promise<Cursor | undefined>;
   /** Writes `next` (with version expectedVersion + 1) only if the stored version is `expectedVersion`; else WriteConflictError. */
-  advanceCursor(userId: string, stream: StreamName, next: Omit<Cursor, 'version'>, expectedVersion: number): Promise<Cursor>;
+  advanceCursor(
+    userId: string,
+    stream: StreamName,
+    next: Omit<Cursor, 'version'>,
+    expectedVersion: number,
+  ): Promise<Cursor>;
 
   /** True when `owner` now holds the user's lease (free, expired, or already theirs). */
   acquireLease(userId: string, owner: string, nowMs: number, ttlMs: number): Promise<boolean>;

@@ -48,7 +48,11 @@ const col = (name: string, type: ColumnType, comment: string, nullable = true): 
 
 const userId = col('user_id', 'string', 'vendor user id of the person', false);
 const localDate = col('local_date', 'date', "the person's local calendar date the row belongs to", false);
-const tzOffset = col('tz_offset_s', 'int', 'UTC offset in seconds in force for local_date (null when the vendor gave none)');
+const tzOffset = col(
+  'tz_offset_s',
+  'int',
+  'UTC offset in seconds in force for local_date (null when the vendor gave none)',
+);
 const source = col('source', 'string', 'zepp-lake source id: zepp (app API) or huami-open (official Web API)', false);
 
 export const TABLES: Readonly<Record<TableName, TableDef>> = {
@@ -60,7 +64,11 @@ export const TABLES: Readonly<Record<TableName, TableDef>> = {
       col('ts', 'timestamp', 'start of the minute, UTC', false),
       localDate,
       tzOffset,
-      col('activity_kind', 'int', 'low nibble of the kind byte (Huami raw activity type; 1 activity, 2 run, 3 not worn, 9 light sleep, 11 deep sleep...)'),
+      col(
+        'activity_kind',
+        'int',
+        'low nibble of the kind byte (Huami raw activity type; 1 activity, 2 run, 3 not worn, 9 light sleep, 11 deep sleep...)',
+      ),
       col('kind_raw', 'int', 'the whole kind byte as sent, flags included'),
       col('intensity', 'int', 'activity intensity byte'),
       col('steps', 'int', 'steps in the minute'),
@@ -170,7 +178,8 @@ export const TABLES: Readonly<Record<TableName, TableDef>> = {
   },
   workout_sample: {
     name: 'workout_sample',
-    description: "One row per (workout, second) joining every series of detail.json; stored in the workout's start month.",
+    description:
+      "One row per (workout, second) joining every series of detail.json; stored in the workout's start month.",
     columns: [
       userId,
       col('local_date', 'date', 'local date the workout started (samples live with their workout)', false),

@@ -1,0 +1,141 @@
+// Athena stand-in: an in-memory DuckDB with a `zepp_lake` schema holding one view per registry table over the
+// lake folder's Parquet objects (tables/<table>/month=YYYY-MM/*.parquet), so the named Athena queries run locally.
+//
+// Each view lists every registry column with an explicit cast, and unions the files BY NAME with an empty row
+// set that has every column: a column missing from old objects (or from all of them) reads as NULL, and a
+// table with no objects yet still has its view, with the right columns and no rows.
+//
+// Timestamps: the files hold TIMESTAMP(MILLIS, UTC), which DuckDB reads as TIMESTAMPTZ. Athena's `timestamp` is
+// a zone-less timestamp holding UTC wall time, so the views cast to TIMESTAMP with the session TimeZone pinned
+// to UTC (the cast uses the session zone).
+//
+// Views are bound when the database is opened: open a LakeDb per query session, after the objects are written.
+
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type DuckDBConnection, DuckDBInstance, DuckDBTypeId } from '@duckdb/node-api';
+import { ATHENA_DATABASE, PARTITION_COLUMN } from '../core/athena-ddl.ts';
+import type { ColumnType, TableDef } from '../core/schema-registry.ts';
+import { TABLE_NAMES, TABLES } from '../core/schema-registry.ts';
+
+export interface LakeDb {
+  /** Runs DuckDB SQL (pass Athena SQL through rewriteAthenaSql first); rows as plain JS values. */
+  query(sql: string): Promise<Record<string, unknown>[]>;
+  close(): void;
+}
+
+const DUCKDB_TYPES: Readonly<Record<ColumnType, string>> = {
+  string: 'VARCHAR',
+  int: 'INTEGER',
+  bigint: 'BIGINT',
+  double: 'DOUBLE',
+  timestamp: 'TIMESTAMP',
+  date: 'DATE',
+  boolean: 'BOOLEAN',
+};
+
+function sqlString(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`;
+}
+
+function sqlIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** True when tables/<table>/month=*\/ holds at least one .parquet object. */
+async function hasObjects(tableDir: string): Promise<boolean> {
+  let months: string[];
+  try {
+    months = await readdir(tableDir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+  for (const month of months) {
+    if (!month.startsWith(`${PARTITION_COLUMN.name}=`)) continue;
+    try {
+      if ((await readdir(join(tableDir, month))).some((f) => f.endsWith('.parquet'))) return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOTDIR') throw error;
+    }
+  }
+  return false;
+}
+
+/** The `CREATE VIEW` of one table; `glob` is null when the table has no objects yet. */
+export function lakeViewSql(def: TableDef, glob: string | null): string {
+  const names = [...def.columns.map((c) => c.name), PARTITION_COLUMN.name];
+  const empty = `SELECT ${names.map((n) => `NULL AS ${sqlIdentifier(n)}`).join(', ')} WHERE false`;
+  const source = glob
+    ? `${empty} UNION ALL BY NAME SELECT * FROM read_parquet(${sqlString(glob)}, hive_partitioning = true, ` +
+      `hive_types = {'${PARTITION_COLUMN.name}': VARCHAR}, union_by_name = true)`
+    : empty;
+  const casts = [
+    ...def.columns.map((c) => `CAST(${sqlIdentifier(c.name)} AS ${DUCKDB_TYPES[c.type]}) AS ${sqlIdentifier(c.name)}`),
+    `CAST(${sqlIdentifier(PARTITION_COLUMN.name)} AS VARCHAR) AS ${sqlIdentifier(PARTITION_COLUMN.name)}`,
+  ];
+  return `CREATE OR REPLACE VIEW ${ATHENA_DATABASE}.${def.name} AS SELECT ${casts.join(', ')} FROM (${source}) AS files`;
+}
+
+/** Opens an in-memory DuckDB with the `zepp_lake` views over `<lakeDir>/tables/`. */
+export async function openLakeDb(lakeDir: string): Promise<LakeDb> {
+  const instance = await DuckDBInstance.create(':memory:');
+  let connection: DuckDBConnection | undefined;
+  try {
+    connection = await instance.connect();
+    await connection.run(`SET TimeZone = 'UTC'`);
+    await connection.run(`CREATE SCHEMA ${ATHENA_DATABASE}`);
+    for (const name of TABLE_NAMES) {
+      const tableDir = join(lakeDir, 'tables', name);
+      const glob = (await hasObjects(tableDir)) ? join(tableDir, `${PARTITION_COLUMN.name}=*`, '*.parquet') : null;
+      await connection.run(lakeViewSql(TABLES[name], glob));
+    }
+  } catch (error) {
+    connection?.closeSync();
+    instance.closeSync();
+    throw error;
+  }
+  const open = connection;
+  return {
+    async query(sql: string) {
+      const reader = await open.runAndReadAll(sql);
+      const dateColumns = new Set(
+        reader
+          .columnTypes()
+          .map((t, i) => (t.typeId === DuckDBTypeId.DATE ? i : -1))
+          .filter((i) => i >= 0),
+      );
+      const names = reader.columnNames();
+      return reader.getRowsJS().map((row) => {
+        const out: Record<string, unknown> = {};
+        row.forEach((value, i) => {
+          out[names[i] as string] = dateColumns.has(i) ? dateOf(value) : plainValue(value);
+        });
+        return out;
+      });
+    },
+    close() {
+      open.closeSync();
+      instance.closeSync();
+    },
+  };
+}
+
+function dateOf(value: unknown): unknown {
+  return value instanceof Date ? value.toISOString().slice(0, 10) : plainValue(value);
+}
+
+/** DuckDB JS values -> plain JSON-able values: BigInt to number when safe (else a decimal string), Date to ISO. */
+function plainValue(value: unknown): unknown {
+  if (typeof value === 'bigint') {
+    return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER)
+      ? Number(value)
+      : value.toString();
+  }
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.map(plainValue);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plainValue(v)]));
+  }
+  return value;
+}

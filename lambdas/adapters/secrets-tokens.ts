@@ -1,0 +1,197 @@
+// Vendor tokens in AWS Secrets Manager: one secret per user, `<prefix><userId>` (default prefix
+// `zepp-lake/users/`), whose SecretString is the UserTokens JSON. A put adds a new version (the old one stays
+// readable as AWSPREVIOUS, which helps when a refresh goes wrong), and a short in-memory cache spares a warm
+// Lambda one GetSecretValue per message.
+//
+// Secret values never reach a log line or an error message: errors name the operation, the user and the
+// service's error name only, and a value that does not parse is reported without its text.
+
+import {
+  CreateSecretCommand,
+  DeleteSecretCommand,
+  GetSecretValueCommand,
+  ListSecretsCommand,
+  PutSecretValueCommand,
+  ResourceExistsException,
+  ResourceNotFoundException,
+  type SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import type { SourceId, TokenStore, UserTokens } from '../core/ports.ts';
+
+const DEFAULT_PREFIX = 'zepp-lake/users/';
+const DEFAULT_CACHE_TTL_MS = 60_000;
+const SOURCES: readonly SourceId[] = ['zepp', 'huami-open'];
+/** Characters Secrets Manager allows in a name, minus `/` so one user id cannot reach into another's path. */
+const USER_ID_PATTERN = /^[A-Za-z0-9_+=.@-]{1,200}$/;
+
+export interface SecretsManagerTokenStoreOptions {
+  client: SecretsManagerClient;
+  /** Secret name prefix; the user id follows it. */
+  prefix?: string;
+  /** How long a read value is served from memory; 0 turns the cache off. */
+  cacheTtlMs?: number;
+  /** Customer-managed KMS key for secrets this store creates (default: the account's aws/secretsmanager key). */
+  kmsKeyId?: string;
+}
+
+/** A Secrets Manager call failed, or a stored value is not a UserTokens object. Never carries the value. */
+export class TokenStoreError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TokenStoreError';
+  }
+}
+
+interface CacheEntry {
+  tokens: UserTokens;
+  expiresAt: number;
+}
+
+export class SecretsManagerTokenStore implements TokenStore {
+  private readonly client: SecretsManagerClient;
+  private readonly prefix: string;
+  private readonly cacheTtlMs: number;
+  private readonly kmsKeyId: string | undefined;
+  private readonly cache = new Map<string, CacheEntry>();
+
+  constructor(options: SecretsManagerTokenStoreOptions) {
+    this.client = options.client;
+    this.prefix = options.prefix ?? DEFAULT_PREFIX;
+    this.cacheTtlMs = options.cacheTtlMs ?? DEFAULT_CACHE_TTL_MS;
+    this.kmsKeyId = options.kmsKeyId;
+  }
+
+  /** The secret's name for a user. */
+  secretName(userId: string): string {
+    if (!USER_ID_PATTERN.test(userId)) {
+      throw new TokenStoreError(`user id ${JSON.stringify(userId)} cannot be part of a secret name`);
+    }
+    return `${this.prefix}${userId}`;
+  }
+
+  async get(userId: string): Promise<UserTokens | undefined> {
+    const cached = this.cache.get(userId);
+    if (cached && cached.expiresAt > Date.now()) return structuredClone(cached.tokens);
+    this.cache.delete(userId);
+
+    const secretId = this.secretName(userId);
+    let secretString: string | undefined;
+    try {
+      const out = await this.client.send(new GetSecretValueCommand({ SecretId: secretId }));
+      secretString = out.SecretString;
+    } catch (error) {
+      // A missing secret, or one scheduled for deletion, means the user has no tokens.
+      if (error instanceof ResourceNotFoundException || isMarkedForDeletion(error)) return undefined;
+      throw failure('GetSecretValue', userId, error);
+    }
+    if (secretString === undefined) throw new TokenStoreError(`secret for user ${userId} has no SecretString`);
+    const tokens = parseTokens(secretString, userId);
+    if (this.cacheTtlMs > 0) {
+      this.cache.set(userId, { tokens: structuredClone(tokens), expiresAt: Date.now() + this.cacheTtlMs });
+    }
+    return tokens;
+  }
+
+  async put(userId: string, tokens: UserTokens): Promise<void> {
+    const secretId = this.secretName(userId);
+    const secretString = JSON.stringify(tokens);
+    this.cache.delete(userId);
+    try {
+      await this.client.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: secretString }));
+      return;
+    } catch (error) {
+      if (!(error instanceof ResourceNotFoundException)) throw failure('PutSecretValue', userId, error);
+    }
+    try {
+      await this.client.send(
+        new CreateSecretCommand({
+          Name: secretId,
+          SecretString: secretString,
+          KmsKeyId: this.kmsKeyId,
+          Description: `zepp-lake vendor tokens of user ${userId}`,
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ResourceExistsException)) throw failure('CreateSecret', userId, error);
+      // Another writer created it between our two calls: add our value as the newest version.
+      await this.client
+        .send(new PutSecretValueCommand({ SecretId: secretId, SecretString: secretString }))
+        .catch((retryError: unknown) => {
+          throw failure('PutSecretValue', userId, retryError);
+        });
+    }
+  }
+
+  /** Deletes at once, without the recovery window, so the name can be reused when the user is added again. */
+  async delete(userId: string): Promise<void> {
+    const secretId = this.secretName(userId);
+    this.cache.delete(userId);
+    try {
+      await this.client.send(new DeleteSecretCommand({ SecretId: secretId, ForceDeleteWithoutRecovery: true }));
+    } catch (error) {
+      if (error instanceof ResourceNotFoundException) return;
+      throw failure('DeleteSecret', userId, error);
+    }
+  }
+
+  /** User ids that have a secret under the prefix, sorted. */
+  async list(): Promise<string[]> {
+    const userIds: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.client
+        .send(
+          new ListSecretsCommand({
+            Filters: [{ Key: 'name', Values: [this.prefix] }],
+            MaxResults: 100,
+            NextToken: nextToken,
+          }),
+        )
+        .catch((error: unknown) => {
+          throw failure('ListSecrets', undefined, error);
+        });
+      for (const secret of page.SecretList ?? []) {
+        // The service's name filter is a prefix match too; checking again keeps `zepp-lake/users-old/` out.
+        if (secret.Name?.startsWith(this.prefix) && secret.DeletedDate === undefined) {
+          userIds.push(secret.Name.slice(this.prefix.length));
+        }
+      }
+      nextToken = page.NextToken;
+    } while (nextToken);
+    return userIds.sort();
+  }
+}
+
+function isMarkedForDeletion(error: unknown): boolean {
+  return (
+    error instanceof Error && error.name === 'InvalidRequestException' && /marked for deletion/i.test(error.message)
+  );
+}
+
+function failure(operation: string, userId: string | undefined, error: unknown): TokenStoreError {
+  const reason = error instanceof Error ? error.name : 'unknown error';
+  const subject = userId === undefined ? '' : ` for user ${userId}`;
+  // The SDK's error carries no secret value (only metadata), so it is safe as the cause.
+  return new TokenStoreError(`Secrets Manager ${operation}${subject} failed: ${reason}`, { cause: error });
+}
+
+/** Checks the shape without echoing the text: JSON.parse's own message would quote the value. */
+function parseTokens(secretString: string, userId: string): UserTokens {
+  let value: unknown;
+  try {
+    value = JSON.parse(secretString);
+  } catch {
+    throw new TokenStoreError(`secret for user ${userId} is not valid JSON`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new TokenStoreError(`secret for user ${userId} is not a JSON object`);
+  }
+  const record = value as Record<string, unknown>;
+  if (!SOURCES.includes(record.source as SourceId)) {
+    throw new TokenStoreError(`secret for user ${userId} has no valid "source" field`);
+  }
+  if (typeof record.vendorUserId !== 'string') {
+    throw new TokenStoreError(`secret for user ${userId} has no "vendorUserId" string`);
+  }
+  return record as unknown as UserTokens;
+}

@@ -1,0 +1,49 @@
+// Wires the local adapters (folder lake, JSON state file, 0600 token file) for the command line.
+
+import { resolve } from 'node:path';
+import { JsonFileStateStore } from '../adapters/file-state.ts';
+import { FileTokenStore } from '../adapters/file-tokens.ts';
+import { FolderObjectStore } from '../adapters/fs-lake.ts';
+import { readParquet, writeParquet } from '../adapters/parquet.ts';
+import type { ObjectStore, StateStore, TokenStore } from '../core/ports.ts';
+import type { ParquetCodec } from '../engine/lake-writer.ts';
+
+export interface GlobalOptions {
+  lake?: string;
+  home?: string;
+}
+
+export interface Runtime {
+  lakeDir: string;
+  homeDir: string;
+  store: ObjectStore;
+  state: StateStore;
+  tokens: TokenStore;
+  codec: ParquetCodec;
+  /** A folder DuckDB can read (the lake itself, or a local mirror of the bucket). */
+  queryDir: string;
+}
+
+export const parquetCodec: ParquetCodec = { write: writeParquet, read: readParquet };
+
+export function lakeDirOf(opts: GlobalOptions): string {
+  return resolve(opts.lake ?? process.env.ZEPP_LAKE_DIR ?? './lake');
+}
+
+export function homeDirOf(opts: GlobalOptions): string {
+  return resolve(opts.home ?? process.env.ZEPP_LAKE_HOME ?? './.zepp-lake');
+}
+
+export function openLocalRuntime(opts: GlobalOptions): Runtime {
+  const lakeDir = lakeDirOf(opts);
+  const homeDir = homeDirOf(opts);
+  return {
+    lakeDir,
+    homeDir,
+    store: new FolderObjectStore(lakeDir),
+    state: new JsonFileStateStore(resolve(homeDir, 'state.json')),
+    tokens: new FileTokenStore(resolve(homeDir, 'tokens.json')),
+    codec: parquetCodec,
+    queryDir: lakeDir,
+  };
+}

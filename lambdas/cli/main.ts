@@ -1,0 +1,338 @@
+// The `zepp-lake` command (local mode): wires the local adapters to the same engine the Lambdas run.
+
+import { readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { Writable } from 'node:stream';
+import { Command, Option } from 'commander';
+import { decodeHuamiOpen, HUAMI_OPEN_RESOURCES, type HuamiOpenResource } from '../core/decode-huami-open.ts';
+import { DECODE_ENDPOINTS, type DecodeEndpoint, decodePayload } from '../core/decode-payload.ts';
+import { MalformedPayloadError, redact } from '../core/errors.ts';
+import { formatRowForJson } from '../core/format-row.ts';
+import { type Row, TABLE_NAMES, type TableName } from '../core/schema-registry.ts';
+import { replayUser } from '../engine/replay.ts';
+import { type GlobalOptions, openLocalRuntime, type Runtime } from './local-runtime.ts';
+import { formatTable, readNamedQuery, runAthenaSql } from './query-command.ts';
+import { buildReport } from './report.ts';
+import { collectStatus, formatStatus } from './status-command.ts';
+import { formatSyncReport, loginZepp, syncUsers } from './sync-command.ts';
+
+/** A user-facing failure: printed as one line, exit status 2. */
+class CliError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CliError';
+  }
+}
+
+type Opts = GlobalOptions & Record<string, unknown>;
+
+function runtimeOf(cmd: Command): Runtime {
+  return openLocalRuntime(cmd.optsWithGlobals() as GlobalOptions);
+}
+
+async function promptHidden(question: string): Promise<string> {
+  if (!process.stdin.isTTY) throw new CliError('no password: set ZEPP_LAKE_PASSWORD or run in a terminal');
+  let muted = false;
+  const output = new Writable({
+    write(chunk, _enc, cb) {
+      if (!muted) process.stderr.write(chunk);
+      cb();
+    },
+  });
+  const rl = createInterface({ input: process.stdin, output, terminal: true });
+  return new Promise((resolve) => {
+    rl.question(question, (answer) => {
+      rl.close();
+      process.stderr.write('\n');
+      resolve(answer);
+    });
+    muted = true;
+  });
+}
+
+async function withSimulator<T>(
+  opts: { faults?: string; seed?: number },
+  fn: (sim: import('../../sim/index.ts').Simulator) => Promise<T>,
+): Promise<T> {
+  const { startSimulator } = await import('../../sim/index.ts');
+  const sim = await startSimulator({ faults: opts.faults, seed: opts.seed });
+  try {
+    return await fn(sim);
+  } finally {
+    await sim.close();
+  }
+}
+
+/** Logs in every simulator user (their passwords are synthetic) and remembers them in the local state. */
+async function loginSimUsers(rt: Runtime, sim: import('../../sim/index.ts').Simulator): Promise<void> {
+  for (const u of sim.users) await loginZepp(rt, u.email, u.password, sim.url);
+}
+
+function readInput(file: string): Promise<string> {
+  if (file === '-') {
+    return new Promise((resolve, reject) => {
+      let text = '';
+      process.stdin.setEncoding('utf8');
+      process.stdin.on('data', (d) => {
+        text += d;
+      });
+      process.stdin.on('end', () => resolve(text));
+      process.stdin.on('error', reject);
+    });
+  }
+  return readFile(file, 'utf8');
+}
+
+async function readJsonFile(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readInput(file);
+  } catch (err) {
+    throw new CliError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new CliError(`${file}: not valid JSON (${(err as Error).message})`);
+  }
+}
+
+export function decodeFile(
+  endpoint: string,
+  body: unknown,
+  opts: { summary?: unknown; user?: string },
+): { table: TableName; row: Row }[] {
+  if (endpoint.startsWith('huami-open-')) {
+    const resource = endpoint.slice('huami-open-'.length) as HuamiOpenResource;
+    if (!HUAMI_OPEN_RESOURCES.includes(resource)) {
+      throw new CliError(
+        `unknown endpoint ${endpoint}; known: ${[...DECODE_ENDPOINTS, ...HUAMI_OPEN_RESOURCES.map((r) => `huami-open-${r}`)].join(', ')}`,
+      );
+    }
+    const tables = decodeHuamiOpen(resource, body, { userId: opts.user ?? 'unknown', source: 'huami-open' });
+    const out: { table: TableName; row: Row }[] = [];
+    for (const t of TABLE_NAMES) for (const row of tables[t] ?? []) out.push({ table: t, row });
+    return out;
+  }
+  if (!(DECODE_ENDPOINTS as readonly string[]).includes(endpoint)) {
+    throw new CliError(`unknown endpoint ${endpoint}; known: ${DECODE_ENDPOINTS.join(', ')}, huami-open-<resource>`);
+  }
+  return decodePayload(endpoint as DecodeEndpoint, body, { userId: opts.user, summary: opts.summary });
+}
+
+export function buildProgram(): Command {
+  const program = new Command('zepp-lake')
+    .description('Your Zepp / Amazfit / Mi Fit history in a Parquet lake you own')
+    .addOption(new Option('--lake <dir>', 'lake folder (tables/, raw/)').env('ZEPP_LAKE_DIR'))
+    .addOption(new Option('--home <dir>', 'state and 0600 token file').env('ZEPP_LAKE_HOME'))
+    .showHelpAfterError();
+
+  program
+    .command('demo')
+    .description('simulator + sync of the demo accounts into the lake + report (what `npm start` runs)')
+    .option('--faults <spec>', 'simulator faults, e.g. 429:0.05,500:0.02')
+    .action(async (o: Opts, cmd: Command) => {
+      const rt = runtimeOf(cmd);
+      const t0 = performance.now();
+      process.stderr.write(`zepp-lake demo: simulated accounts -> ${rt.lakeDir}\n`);
+      await withSimulator({ faults: o.faults as string | undefined }, async (sim) => {
+        process.stderr.write(`simulator on ${sim.url} with ${sim.users.length} users\n`);
+        await loginSimUsers(rt, sim);
+        const reports = await syncUsers(rt, { http: { maxRetries: 6, baseDelayMs: 50, timeoutMs: 10_000 } });
+        for (const r of reports) console.log(formatSyncReport(r));
+      });
+      const tSync = performance.now();
+      console.log('');
+      console.log(await buildReport(rt.queryDir));
+      console.log(
+        `\nsynced in ${((tSync - t0) / 1000).toFixed(1)} s, report in ${((performance.now() - tSync) / 1000).toFixed(1)} s`,
+      );
+      console.log(`try: npx zepp-lake query --name daily_overview   |   npx zepp-lake status`);
+    });
+
+  program
+    .command('login')
+    .description('log in to a Zepp account and store its tokens in the 0600 token file')
+    .addOption(new Option('--email <email>', 'account e-mail').env('ZEPP_LAKE_EMAIL'))
+    .addOption(new Option('--host <url>', 'send every vendor call to this base URL').env('ZEPP_LAKE_HOST'))
+    .action(async (o: Opts, cmd: Command) => {
+      const rt = runtimeOf(cmd);
+      const email = o.email as string | undefined;
+      if (!email) throw new CliError('no e-mail: pass --email or set ZEPP_LAKE_EMAIL');
+      const password = process.env.ZEPP_LAKE_PASSWORD ?? (await promptHidden('Zepp password: '));
+      const user = await loginZepp(rt, email, password, o.host as string | undefined);
+      console.log(`logged in: user ${user.userId}; tokens stored in ${rt.homeDir}/tokens.json (mode 0600)`);
+    });
+
+  program
+    .command('sync')
+    .description('sync every known user (or one) into the lake')
+    .addOption(
+      new Option('--source <source>', 'zepp, huami-open or sim (an in-process simulator)').choices([
+        'zepp',
+        'huami-open',
+        'sim',
+      ]),
+    )
+    .option('--user <id>', 'only this user')
+    .option('--from <date>', 'first day (YYYY-MM-DD); default: resume from the cursor')
+    .option('--to <date>', 'last day (YYYY-MM-DD); default: today')
+    .option('--streams <list>', 'comma list of band,workouts,stress,spo2,pai,readiness')
+    .option('--lag-days <n>', 'days before the cursor fetched again', (v) => Number.parseInt(v, 10))
+    .option('--faults <spec>', 'with --source sim: simulator faults')
+    .addOption(new Option('--host <url>', 'send every vendor call to this base URL').env('ZEPP_LAKE_HOST'))
+    .action(async (o: Opts, cmd: Command) => {
+      const rt = runtimeOf(cmd);
+      const run = async () => {
+        const reports = await syncUsers(rt, {
+          user: o.user as string | undefined,
+          from: o.from as string | undefined,
+          to: o.to as string | undefined,
+          streams: o.streams as string | undefined,
+          lagDays: o.lagDays as number | undefined,
+          host: o.source === 'sim' ? undefined : (o.host as string | undefined),
+        });
+        for (const r of reports) console.log(formatSyncReport(r));
+        if (reports.some((r) => r.authFailed)) process.exitCode = 3;
+      };
+      if (o.source === 'sim') {
+        await withSimulator({ faults: o.faults as string | undefined }, async (sim) => {
+          await loginSimUsers(rt, sim);
+          await run();
+        });
+      } else await run();
+    });
+
+  program
+    .command('status')
+    .description('cursors, ledger coverage and last errors per user and stream')
+    .option('--json', 'print JSON')
+    .action(async (o: Opts, cmd: Command) => {
+      const status = await collectStatus(runtimeOf(cmd).state);
+      console.log(o.json ? JSON.stringify(status, null, 2) : formatStatus(status));
+    });
+
+  program
+    .command('query')
+    .description('run Athena SQL on DuckDB over the lake')
+    .argument('[sql]', 'the SQL text')
+    .option('--name <name>', 'a named query from athena/queries/')
+    .option('--json', 'one JSON object per row')
+    .action(async (sql: string | undefined, o: Opts, cmd: Command) => {
+      const rt = runtimeOf(cmd);
+      const text = o.name ? await readNamedQuery(o.name as string) : sql;
+      if (!text) throw new CliError('give SQL text or --name NAME');
+      let rows: Record<string, unknown>[];
+      try {
+        rows = await runAthenaSql(rt.queryDir, text);
+      } catch (err) {
+        throw new CliError(`query failed: ${(err as Error).message}`);
+      }
+      if (o.json) for (const r of rows) process.stdout.write(`${JSON.stringify(r)}\n`);
+      else console.log(formatTable(rows, 200));
+    });
+
+  program
+    .command('replay')
+    .description('rebuild the tables from raw/ without calling the API')
+    .option('--user <id>', 'only this user')
+    .option('--from <date>', 'first local date to rebuild')
+    .option('--to <date>', 'last local date to rebuild')
+    .action(async (o: Opts, cmd: Command) => {
+      const rt = runtimeOf(cmd);
+      const users = new Set<string>();
+      for (const k of await rt.store.list('raw/')) {
+        const m = /\/user-([^/]+)\//.exec(k);
+        if (m?.[1]) users.add(m[1]);
+      }
+      for (const userId of [...users].sort()) {
+        if (o.user && o.user !== userId) continue;
+        const u = await rt.state.getUser(userId);
+        const r = await replayUser({
+          store: rt.store,
+          codec: rt.codec,
+          userId,
+          from: o.from as string | undefined,
+          to: o.to as string | undefined,
+          tzOffsetS: u?.tzOffsetS,
+        });
+        console.log(
+          `replayed user ${userId}: ${r.rawObjects} raw objects, ${r.rows} rows, ${r.objectsWritten} objects written`,
+        );
+        for (const rej of r.rejects.slice(0, 5)) console.log(`  ! ${rej}`);
+      }
+    });
+
+  program
+    .command('decode')
+    .description('decode one vendor payload into NDJSON rows')
+    .argument('<endpoint>', `${DECODE_ENDPOINTS.join(' | ')} | huami-open-<resource>`)
+    .argument('<file>', 'the payload (- for stdin)')
+    .option('--summary <file>', 'workout-detail: the history item for the workout row')
+    .option('--user <id>', 'user id for the rows')
+    .action(async (endpoint: string, file: string, o: Opts) => {
+      const body = await readJsonFile(file);
+      const summary = o.summary ? await readJsonFile(o.summary as string) : undefined;
+      let rows: { table: TableName; row: Row }[];
+      try {
+        rows = decodeFile(endpoint, body, { summary, user: o.user as string | undefined });
+      } catch (err) {
+        if (err instanceof MalformedPayloadError) throw new CliError(`${file}: ${err.message}`);
+        throw err;
+      }
+      // All rows are decoded before the first is printed: bad input gives no partial output.
+      process.stdout.write(
+        rows.map(({ table, row }) => JSON.stringify(formatRowForJson(table, row))).join('\n') +
+          (rows.length ? '\n' : ''),
+      );
+    });
+
+  program
+    .command('simulate')
+    .description('run the vendor API simulator on its own')
+    .option('--port <n>', 'port (0 = any free port)', (v) => Number.parseInt(v, 10), 0)
+    .option('--faults <spec>', 'e.g. 429:0.1,500:0.05,slow:0.02,truncate:0.02,expire-legacy:once,wrong-region')
+    .option('--seed <n>', 'data seed', (v) => Number.parseInt(v, 10))
+    .action(async (o: Opts) => {
+      const { runSimulateCommand } = await import('../../sim/index.ts');
+      await runSimulateCommand({
+        port: o.port as number,
+        faults: o.faults as string | undefined,
+        seed: o.seed as number | undefined,
+      });
+    });
+
+  program
+    .command('generate-ddl')
+    .description('write athena/tables/*.sql from the schema registry')
+    .action(async () => {
+      const { generateDdlFiles } = await import('./generate-ddl.ts');
+      for (const f of await generateDdlFiles()) console.log(`wrote ${f}`);
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    const e = err as { code?: string; exitCode?: number };
+    if (typeof e.code === 'string' && e.code.startsWith('commander.')) {
+      return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 2;
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`zepp-lake: ${redact(message)}\n`);
+    return 2;
+  }
+}
+
+const invokedDirectly = process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'));
+if (invokedDirectly || process.argv[1]?.endsWith('zepp-lake.mjs') || process.argv[1]?.endsWith('zepp-lake')) {
+  main(process.argv).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,141 @@
+// `zepp-lake sync` and `login`: wire the runtime, the user's source and the engine, then report.
+
+import { randomUUID } from 'node:crypto';
+import { type HttpOptions, loginWithPassword } from '../adapters/zepp-api.ts';
+import type { StreamName, UserRecord, UserTokens } from '../core/ports.ts';
+import { STREAMS } from '../core/ports.ts';
+import { type EngineDeps, SyncEngine, type SyncReport } from '../engine/sync-engine.ts';
+import type { Runtime } from './local-runtime.ts';
+import { openSource } from './open-source.ts';
+import { createProgress } from './progress.ts';
+
+export interface SyncOptions {
+  user?: string;
+  from?: string;
+  to?: string;
+  host?: string;
+  streams?: string;
+  lagDays?: number;
+  quiet?: boolean;
+  http?: HttpOptions;
+  clock?: () => number;
+  /** Test hook: called after each durable step (throw to simulate a killed process). */
+  afterStep?: EngineDeps['afterStep'];
+}
+
+export function parseStreams(spec: string | undefined): StreamName[] | undefined {
+  if (!spec) return undefined;
+  const list = spec.split(',').map((s) => s.trim());
+  for (const s of list) {
+    if (!(STREAMS as readonly string[]).includes(s))
+      throw new Error(`unknown stream ${s}; known: ${STREAMS.join(', ')}`);
+  }
+  return list as StreamName[];
+}
+
+function checkDate(name: string, v: string | undefined): void {
+  if (v !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(v)) throw new Error(`--${name} must be YYYY-MM-DD, got ${v}`);
+}
+
+/** Stores the tokens of a fresh login and the user's state record. */
+export async function rememberLogin(
+  rt: Runtime,
+  tokens: UserTokens,
+  extra: Partial<UserRecord> = {},
+): Promise<UserRecord> {
+  const userId = tokens.vendorUserId;
+  await rt.tokens.put(userId, tokens);
+  const existing = await rt.state.getUser(userId);
+  const user: UserRecord = existing ?? {
+    userId,
+    source: tokens.source,
+    enabled: true,
+    createdAt: Date.now(),
+    ...extra,
+  };
+  if (!existing) await rt.state.putUser(user);
+  return user;
+}
+
+export async function loginZepp(
+  rt: Runtime,
+  email: string,
+  password: string,
+  host: string | undefined,
+  http?: HttpOptions,
+): Promise<UserRecord> {
+  const login = await loginWithPassword(email, password, { base: host }, http);
+  return rememberLogin(rt, {
+    source: 'zepp',
+    vendorUserId: login.userId,
+    host,
+    email,
+    region: login.region,
+    countryCode: login.countryCode,
+    loginToken: login.loginToken,
+    appToken: login.appToken,
+    appTokenIssuedAt: Date.now(),
+  });
+}
+
+export async function syncUsers(rt: Runtime, opts: SyncOptions): Promise<SyncReport[]> {
+  checkDate('from', opts.from);
+  checkDate('to', opts.to);
+  const streams = parseStreams(opts.streams);
+  const users = (await rt.state.listUsers()).filter((u) => u.enabled && (!opts.user || u.userId === opts.user));
+  if (opts.user && users.length === 0) throw new Error(`no user ${opts.user}; run zepp-lake login first`);
+  if (users.length === 0)
+    throw new Error('no users yet: run `zepp-lake login` (or `zepp-lake sync --source sim` for the simulator)');
+  const progress = opts.quiet ? undefined : createProgress();
+  const engine = new SyncEngine({
+    store: rt.store,
+    state: rt.state,
+    codec: rt.codec,
+    clock: opts.clock ?? Date.now,
+    lagDays: opts.lagDays ?? 3,
+    leaseOwner: `cli-${randomUUID()}`,
+    onProgress: progress ? (e) => progress.update(e) : undefined,
+    afterStep: opts.afterStep,
+  });
+  const reports: SyncReport[] = [];
+  try {
+    // Users in parallel (the vendor sees one request at a time per user); two at a time keeps a laptop responsive.
+    const queue = [...users];
+    const worker = async () => {
+      for (let u = queue.shift(); u; u = queue.shift()) {
+        const tokens = await rt.tokens.get(u.userId);
+        if (!tokens) {
+          reports.push({
+            userId: u.userId,
+            streams: {},
+            authFailed: true,
+            wrongRegionSuspected: false,
+            errors: ['no tokens stored; run zepp-lake login'],
+          });
+          continue;
+        }
+        const source = openSource(u.userId, tokens, rt.tokens, { host: opts.host, http: opts.http, clock: opts.clock });
+        reports.push(await engine.syncUser({ user: u, source, streams, from: opts.from, to: opts.to }));
+      }
+    };
+    await Promise.all([worker(), worker()]);
+  } finally {
+    progress?.stop();
+  }
+  return reports.sort((a, b) => a.userId.localeCompare(b.userId));
+}
+
+export function formatSyncReport(r: SyncReport): string {
+  const lines = [
+    `user ${r.userId}${r.authFailed ? '  AUTH FAILED' : ''}${r.wrongRegionSuspected ? '  WRONG REGION?' : ''}`,
+  ];
+  for (const [stream, s] of Object.entries(r.streams)) {
+    if (!s) continue;
+    lines.push(
+      `  ${stream.padEnd(10)} ${String(s.rowsWritten).padStart(9)} rows  ${String(s.written).padStart(5)} written  ${String(s.empty).padStart(5)} empty  ${String(s.failed).padStart(4)} failed${s.authFailed ? `  ${s.authFailed} auth_failed` : ''}`,
+    );
+  }
+  for (const e of r.errors.slice(0, 5)) lines.push(`  ! ${e}`);
+  if (r.errors.length > 5) lines.push(`  ! ... ${r.errors.length - 5} more (see zepp-lake status)`);
+  return lines.join('\n');
+}

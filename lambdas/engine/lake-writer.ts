@@ -1,0 +1,88 @@
+// Writes decoded rows into the month objects of the lake: read the object, merge by natural key, write the
+// whole object back with a conditional write. Same rows in -> same bytes -> no write at all.
+
+import { WriteConflictError } from '../core/errors.ts';
+import { groupByMonth, mergeRows } from '../core/merge.ts';
+import type { ObjectStore } from '../core/ports.ts';
+import {
+  monthObjectKey,
+  type Row,
+  TABLE_NAMES,
+  type TableName,
+  type TableRows,
+  tableDef,
+} from '../core/schema-registry.ts';
+
+/** The Parquet codec, injected so the engine does not pick the writer. */
+export interface ParquetCodec {
+  write(table: TableName, rows: readonly Row[]): Uint8Array;
+  read(table: TableName, bytes: Uint8Array): Row[];
+}
+
+export interface LakeWriteResult {
+  objectsWritten: number;
+  objectsUnchanged: number;
+  rowsIn: number;
+  conflictsRetried: number;
+}
+
+const MAX_CONFLICT_RETRIES = 5;
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return (
+    a.length === b.length &&
+    Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.length), Buffer.from(b.buffer, b.byteOffset, b.length)) === 0
+  );
+}
+
+export async function writeTableRows(
+  store: ObjectStore,
+  codec: ParquetCodec,
+  userId: string,
+  rows: TableRows,
+): Promise<LakeWriteResult> {
+  const result: LakeWriteResult = { objectsWritten: 0, objectsUnchanged: 0, rowsIn: 0, conflictsRetried: 0 };
+  for (const table of TABLE_NAMES) {
+    const list = rows[table];
+    if (!list || list.length === 0) continue;
+    const def = tableDef(table);
+    for (const r of list) {
+      if (r.user_id !== userId) throw new Error(`row of ${table} belongs to user ${String(r.user_id)}, not ${userId}`);
+    }
+    result.rowsIn += list.length;
+    for (const [month, monthRows] of groupByMonth(def, list)) {
+      const key = monthObjectKey(table, month, userId);
+      for (let attempt = 0; ; attempt++) {
+        const existing = await store.get(key);
+        const merged = mergeRows(def, existing ? codec.read(table, existing.body) : [], monthRows);
+        const bytes = codec.write(table, merged);
+        if (existing && sameBytes(existing.body, bytes)) {
+          result.objectsUnchanged++;
+          break;
+        }
+        try {
+          await store.put(key, bytes, existing ? { ifMatch: existing.etag } : { ifNoneMatch: true });
+          result.objectsWritten++;
+          break;
+        } catch (err) {
+          // Another writer changed the object between our read and write: read again and re-merge.
+          if (!(err instanceof WriteConflictError) || attempt >= MAX_CONFLICT_RETRIES) throw err;
+          result.conflictsRetried++;
+        }
+      }
+    }
+  }
+  return result;
+}
+
+/** Reads one month object of a user, [] when it does not exist. */
+export async function readMonthRows(
+  store: ObjectStore,
+  codec: ParquetCodec,
+  table: TableName,
+  month: string,
+  userId: string,
+): Promise<Row[]> {
+  const obj = await store.get(monthObjectKey(table, month, userId));
+  return obj ? codec.read(table, obj.body) : [];
+}

@@ -1,0 +1,586 @@
+// The sync engine: one step for one user, the same code in Lambda and on a laptop.
+// lease -> plan windows from the cursor -> fetch -> raw/ -> decode -> merge into month objects -> ledger -> cursor.
+// A crash anywhere repeats the step on the next run and produces the same objects: every write is idempotent.
+
+import { AuthExpiredError, LeaseHeldError, redact } from '../core/errors.ts';
+import { planSyncWindows, type SyncWindow } from '../core/plan.ts';
+import {
+  type Cursor,
+  type DecodeContext,
+  type LedgerEntry,
+  type LedgerStatus,
+  type ObjectStore,
+  STREAM_TABLES,
+  type StateStore,
+  type StreamName,
+  type UserRecord,
+} from '../core/ports.ts';
+import type { Row, TableRows } from '../core/schema-registry.ts';
+import { addDays, eachDay, localDateOf } from '../core/time.ts';
+import { appendRows, decodeRaw } from './decode-raw.ts';
+import { type ParquetCodec, writeTableRows } from './lake-writer.ts';
+import { putRawRecord, type RawRecord } from './raw-records.ts';
+import type { SyncSource, WindowedStream, WorkoutRef } from './source.ts';
+import { TzTimeline } from './tz-timeline.ts';
+
+export type EngineStep = 'raw' | 'lake' | 'ledger' | 'cursor';
+
+export interface ProgressEvent {
+  userId: string;
+  stream: StreamName;
+  done: number;
+  total: number;
+  label: string;
+}
+
+export interface EngineDeps {
+  store: ObjectStore;
+  state: StateStore;
+  codec: ParquetCodec;
+  clock: () => number;
+  lagDays: number;
+  leaseOwner: string;
+  leaseTtlMs?: number;
+  onProgress?: (e: ProgressEvent) => void;
+  /** Called after each durable step; tests throw here to simulate a process killed at that point. */
+  afterStep?: (step: EngineStep, info: { userId: string; stream: StreamName; period: string }) => void | Promise<void>;
+  /** Structured log sink (never given tokens). */
+  log?: (level: 'info' | 'warn' | 'error', message: string, data?: Record<string, unknown>) => void;
+}
+
+export interface SyncRequest {
+  user: UserRecord;
+  source: SyncSource;
+  streams?: readonly StreamName[];
+  from?: string;
+  to?: string;
+}
+
+export interface StreamReport {
+  windows: number;
+  rowsWritten: number;
+  objectsWritten: number;
+  written: number;
+  empty: number;
+  failed: number;
+  authFailed: number;
+}
+
+export interface SyncReport {
+  userId: string;
+  streams: Partial<Record<StreamName, StreamReport>>;
+  authFailed: boolean;
+  wrongRegionSuspected: boolean;
+  errors: string[];
+}
+
+const DEFAULT_FIRST_DATE = '2015-01-01';
+const WORKOUT_FLUSH_EVERY = 40;
+
+function newStreamReport(): StreamReport {
+  return { windows: 0, rowsWritten: 0, objectsWritten: 0, written: 0, empty: 0, failed: 0, authFailed: 0 };
+}
+
+function errorText(err: unknown): string {
+  return redact(err instanceof Error ? `${err.name}: ${err.message}` : String(err)).slice(0, 1000);
+}
+
+function countRows(rows: TableRows): number {
+  let n = 0;
+  for (const list of Object.values(rows)) n += list?.length ?? 0;
+  return n;
+}
+
+/** Rows of the stream's tables per local date. */
+function rowsPerDay(stream: StreamName, rows: TableRows): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const t of STREAM_TABLES[stream]) {
+    for (const r of rows[t] ?? []) {
+      const d = r.local_date as string;
+      out.set(d, (out.get(d) ?? 0) + 1);
+    }
+  }
+  return out;
+}
+
+function ledgerRow(e: LedgerEntry): Row {
+  return {
+    user_id: e.userId,
+    local_date: e.localDate,
+    stream: e.stream,
+    period: e.period,
+    status: e.status,
+    rows: e.rows,
+    raw_key: e.rawKey,
+    fetched_at: e.fetchedAt,
+    error: e.error,
+    source: e.source,
+  };
+}
+
+export class SyncEngine {
+  constructor(private readonly deps: EngineDeps) {}
+
+  private async step(step: EngineStep, userId: string, stream: StreamName, period: string): Promise<void> {
+    await this.deps.afterStep?.(step, { userId, stream, period });
+  }
+
+  /** Writes ledger entries to state and to the ingest_ledger table; an unchanged outcome keeps its first fetched_at. */
+  private async writeLedger(userId: string, entries: LedgerEntry[], previous: Map<string, LedgerEntry>): Promise<void> {
+    if (entries.length === 0) return;
+    const merged = entries.map((e) => {
+      const old = previous.get(`${e.stream}#${e.period}`);
+      const same =
+        old && old.status === e.status && old.rows === e.rows && old.rawKey === e.rawKey && old.error === e.error;
+      const out = same ? { ...e, fetchedAt: old.fetchedAt } : e;
+      previous.set(`${e.stream}#${e.period}`, out);
+      return out;
+    });
+    await writeTableRows(this.deps.store, this.deps.codec, userId, { ingest_ledger: merged.map(ledgerRow) });
+    await this.deps.state.putLedger(merged);
+  }
+
+  async syncUser(req: SyncRequest): Promise<SyncReport> {
+    const { user, source } = req;
+    const { state, clock } = this.deps;
+    const userId = user.userId;
+    const report: SyncReport = { userId, streams: {}, authFailed: false, wrongRegionSuspected: false, errors: [] };
+    const leaseTtl = this.deps.leaseTtlMs ?? 15 * 60_000;
+    if (!(await state.acquireLease(userId, this.deps.leaseOwner, clock(), leaseTtl))) {
+      throw new LeaseHeldError(`another worker holds the lease of user ${userId}`);
+    }
+    try {
+      const timeline = new TzTimeline(user.tzOffsetS ?? null);
+      const streams = (req.streams ?? source.streams).filter((s) => source.streams.includes(s));
+      const todayAt = (): string => localDateOf(clock(), timeline.latest() ?? user.tzOffsetS ?? 0);
+      let firstDate = user.firstDate;
+      if (!firstDate && !req.from && source.discoverFirstDate) {
+        try {
+          const found = await source.discoverFirstDate(todayAt());
+          firstDate = found?.date;
+          if (found?.certain) await state.putUser({ ...user, firstDate: found.date });
+        } catch (err) {
+          if (!(err instanceof AuthExpiredError)) throw err;
+          report.authFailed = true;
+          report.errors.push(`first-day probe: ${errorText(err)}`);
+        }
+      }
+      const ledger = new Map<string, LedgerEntry>();
+      for (const e of await state.listLedger(userId)) ledger.set(`${e.stream}#${e.period}`, e);
+      // Band data first: it tells the time zones that workouts and events are placed with.
+      const ordered = [...streams].sort((a, b) => (a === 'band' ? -1 : b === 'band' ? 1 : 0));
+      for (const stream of ordered) {
+        if (report.authFailed) break;
+        const sr = newStreamReport();
+        report.streams[stream] = sr;
+        await state.acquireLease(userId, this.deps.leaseOwner, clock(), leaseTtl);
+        if (stream === 'workouts') {
+          await this.syncWorkouts(req, timeline, ledger, sr, report, firstDate ?? DEFAULT_FIRST_DATE, todayAt());
+        } else {
+          await this.syncWindowed(
+            req,
+            stream,
+            timeline,
+            ledger,
+            sr,
+            report,
+            firstDate ?? DEFAULT_FIRST_DATE,
+            todayAt(),
+          );
+        }
+      }
+      await this.checkWrongRegion(req, report);
+      const fresh = (await state.getUser(userId)) ?? user;
+      const clean = !report.authFailed && report.errors.length === 0;
+      await state.putUser({
+        ...fresh,
+        wrongRegionSuspected: report.wrongRegionSuspected,
+        ...(clean ? { lastSuccessAt: clock() } : {}),
+      });
+      return report;
+    } finally {
+      await state.releaseLease(userId, this.deps.leaseOwner);
+    }
+  }
+
+  private async syncWindowed(
+    req: SyncRequest,
+    stream: WindowedStream,
+    timeline: TzTimeline,
+    ledger: Map<string, LedgerEntry>,
+    sr: StreamReport,
+    report: SyncReport,
+    firstDate: string,
+    today: string,
+  ): Promise<void> {
+    const { user, source } = req;
+    const userId = user.userId;
+    const cursor = await this.deps.state.getCursor(userId, stream);
+    const retryMonths = new Set<string>();
+    for (const e of ledger.values()) {
+      if (e.stream === stream && (e.status === 'failed' || e.status === 'auth_failed'))
+        retryMonths.add(e.localDate.slice(0, 7));
+    }
+    const windows = planSyncWindows({
+      through: cursor?.through,
+      today,
+      lagDays: this.deps.lagDays,
+      firstDate,
+      from: req.from,
+      to: req.to,
+      retryMonths: [...retryMonths],
+    });
+    let version = cursor?.version ?? 0;
+    let through = cursor?.through;
+    for (const [i, w] of windows.entries()) {
+      this.deps.onProgress?.({ userId, stream, done: i, total: windows.length, label: w.month });
+      sr.windows++;
+      const days = eachDay(w.from, w.to);
+      let raws: RawRecord[];
+      try {
+        raws = await source.fetchWindow(stream, w);
+      } catch (err) {
+        const auth = err instanceof AuthExpiredError;
+        await this.failPeriods(
+          userId,
+          stream,
+          days,
+          auth ? 'auth_failed' : 'failed',
+          errorText(err),
+          null,
+          ledger,
+          sr,
+          user,
+        );
+        report.errors.push(`${stream} ${w.month}: ${errorText(err)}`);
+        this.deps.log?.('warn', 'window failed', { userId, stream, month: w.month, error: errorText(err) });
+        if (auth) {
+          report.authFailed = true;
+          return;
+        }
+        continue;
+      }
+      for (const raw of raws) await putRawRecord(this.deps.store, raw);
+      await this.step('raw', userId, stream, w.month);
+
+      if (stream !== 'band') await timeline.load(this.deps.store, this.deps.codec, userId, neighbourMonths(w));
+      const ctx: DecodeContext = { userId, source: source.source, tzOffsetAt: timeline.offsetAt };
+      const rows: TableRows = {};
+      const rejects = new Map<string, string>();
+      let wholeWindowError: string | undefined;
+      for (const raw of raws) {
+        try {
+          const decoded = decodeRaw(raw, ctx);
+          appendRows(rows, decoded.rows);
+          for (const r of decoded.rejects) {
+            if (r.period) rejects.set(r.period, r.message);
+            else wholeWindowError = r.message;
+          }
+        } catch (err) {
+          wholeWindowError = errorText(err);
+          if (err instanceof AuthExpiredError) {
+            await this.failPeriods(userId, stream, days, 'auth_failed', wholeWindowError, raw.key, ledger, sr, user);
+            report.authFailed = true;
+            report.errors.push(`${stream} ${w.month}: ${wholeWindowError}`);
+            return;
+          }
+        }
+      }
+      if (stream === 'band')
+        for (const r of rows.daily_summary ?? []) timeline.add(r.local_date as string, r.tz_offset_s as number);
+      // Rows placed with a guessed time zone (their band day failed) are held back and the day is retried.
+      const uncertain = stream === 'band' ? new Set<string>() : tzUncertainDays(ledger);
+      if (uncertain.size > 0) {
+        for (const t of STREAM_TABLES[stream]) {
+          const list = rows[t];
+          if (list) rows[t] = list.filter((r) => !uncertain.has(r.local_date as string));
+        }
+        for (const d of days)
+          if (uncertain.has(d) && !rejects.has(d))
+            rejects.set(d, `band data near ${d} did not land yet; its time zone is needed to place this day`);
+      }
+      const written = await writeTableRows(this.deps.store, this.deps.codec, userId, rows);
+      sr.rowsWritten += countRows(rows);
+      sr.objectsWritten += written.objectsWritten;
+      await this.step('lake', userId, stream, w.month);
+
+      const perDay = rowsPerDay(stream, rows);
+      const rawKey = raws[0]?.key ?? null;
+      const fetchedAt = raws[0]?.fetchedAt ?? this.deps.clock();
+      const entries: LedgerEntry[] = days.map((day) => {
+        const n = perDay.get(day) ?? 0;
+        const error = rejects.get(day) ?? wholeWindowError ?? null;
+        const status: LedgerStatus = error ? 'failed' : n > 0 ? 'written' : 'empty';
+        return {
+          userId,
+          stream,
+          period: day,
+          localDate: day,
+          status,
+          rows: n,
+          rawKey,
+          fetchedAt,
+          error,
+          source: source.source,
+        };
+      });
+      for (const e of entries) sr[e.status === 'written' ? 'written' : e.status === 'empty' ? 'empty' : 'failed']++;
+      if (wholeWindowError || rejects.size)
+        report.errors.push(`${stream} ${w.month}: ${wholeWindowError ?? [...rejects.values()][0]}`);
+      await this.writeLedger(userId, entries, ledger);
+      await this.step('ledger', userId, stream, w.month);
+
+      // The cursor is a high-water mark; failed days stay in the ledger and are retried from there.
+      const nextThrough = through && through > w.to ? through : w.to;
+      const next: Omit<Cursor, 'version'> = { through: nextThrough, updatedAt: this.deps.clock() };
+      version = (await this.deps.state.advanceCursor(userId, stream, next, version)).version;
+      through = nextThrough;
+      await this.step('cursor', userId, stream, w.month);
+    }
+    this.deps.onProgress?.({ userId, stream, done: windows.length, total: windows.length, label: 'done' });
+  }
+
+  private async failPeriods(
+    userId: string,
+    stream: StreamName,
+    periods: string[],
+    status: 'failed' | 'auth_failed',
+    error: string,
+    rawKey: string | null,
+    ledger: Map<string, LedgerEntry>,
+    sr: StreamReport,
+    user: UserRecord,
+  ): Promise<void> {
+    const fetchedAt = this.deps.clock();
+    const entries = periods.map((p) => {
+      const localDate = p.startsWith('track:')
+        ? (ledger.get(`${stream}#${p}`)?.localDate ?? localDateOf(Number(p.slice(6)) * 1000, user.tzOffsetS ?? 0))
+        : p;
+      return { userId, stream, period: p, localDate, status, rows: 0, rawKey, fetchedAt, error, source: user.source };
+    });
+    if (status === 'failed') sr.failed += entries.length;
+    else sr.authFailed += entries.length;
+    await this.writeLedger(userId, entries, ledger);
+  }
+
+  private async syncWorkouts(
+    req: SyncRequest,
+    timeline: TzTimeline,
+    ledger: Map<string, LedgerEntry>,
+    sr: StreamReport,
+    report: SyncReport,
+    firstDate: string,
+    today: string,
+  ): Promise<void> {
+    const { user, source } = req;
+    const userId = user.userId;
+    const stream: StreamName = 'workouts';
+    const cursor = await this.deps.state.getCursor(userId, stream);
+    const lagS = this.deps.lagDays * 86_400;
+    let stopBefore = cursor?.lastTrackId !== undefined && !req.from ? cursor.lastTrackId - lagS : undefined;
+    // Workouts whose detail failed earlier: page back far enough to fetch them again.
+    for (const e of ledger.values()) {
+      if (
+        e.stream === stream &&
+        (e.status === 'failed' || e.status === 'auth_failed') &&
+        e.period.startsWith('track:')
+      ) {
+        const id = Number(e.period.slice(6));
+        if (stopBefore !== undefined && id < stopBefore) stopBefore = id;
+      }
+    }
+    if (req.from) stopBefore = Math.floor(Date.parse(`${addDays(req.from, -1)}T00:00:00Z`) / 1000);
+    let listed: { raws: RawRecord[]; items: WorkoutRef[] };
+    try {
+      listed = await source.listWorkouts(stopBefore, { from: req.from ?? firstDate, to: req.to ?? today });
+    } catch (err) {
+      const auth = err instanceof AuthExpiredError;
+      report.errors.push(`workouts list: ${errorText(err)}`);
+      const period = `list:${today}`;
+      await this.failPeriods(
+        userId,
+        stream,
+        [period],
+        auth ? 'auth_failed' : 'failed',
+        errorText(err),
+        null,
+        ledger,
+        sr,
+        user,
+      );
+      if (auth) report.authFailed = true;
+      return;
+    }
+    sr.windows++;
+    for (const raw of listed.raws) await putRawRecord(this.deps.store, raw);
+    await this.step('raw', userId, stream, 'history');
+    const toMs = req.to ? Date.parse(`${addDays(req.to, 1)}T00:00:00Z`) + 86_400_000 : Number.POSITIVE_INFINITY;
+    const items = listed.items.filter((i) => i.startMs <= toMs);
+    const months = new Set<string>();
+    for (const it of items) months.add(new Date(it.startMs).toISOString().slice(0, 7));
+    await timeline.load(
+      this.deps.store,
+      this.deps.codec,
+      userId,
+      [...months].flatMap((m) => neighbourMonths({ month: m })),
+    );
+    const ctx: DecodeContext = { userId, source: source.source, tzOffsetAt: timeline.offsetAt };
+
+    // Workout rows come from the history pages; keep only the listed (new or re-read) ones.
+    const wanted = new Set(items.map((i) => i.trackid));
+    const historyRows: Row[] = [];
+    for (const raw of listed.raws) {
+      try {
+        for (const r of decodeRaw(raw, ctx).rows.workout ?? []) if (wanted.has(Number(r.trackid))) historyRows.push(r);
+      } catch (err) {
+        report.errors.push(`workouts history ${raw.key}: ${errorText(err)}`);
+      }
+    }
+    const workoutRowById = new Map(historyRows.map((r) => [Number(r.trackid), r]));
+
+    const uncertain = tzUncertainDays(ledger);
+    let maxTrack = cursor?.lastTrackId;
+    let pending: { ref: WorkoutRef; raw: RawRecord | null; error?: string; auth?: boolean }[] = [];
+    const flush = async (): Promise<void> => {
+      if (pending.length === 0) return;
+      const rows: TableRows = { workout: [] };
+      const entries: LedgerEntry[] = [];
+      for (const p of pending) {
+        const wrow = workoutRowById.get(p.ref.trackid);
+        const period = `track:${p.ref.trackid}`;
+        const localDate =
+          (wrow?.local_date as string | undefined) ?? localDateOf(p.ref.startMs, timeline.offsetAt(p.ref.startMs) ?? 0);
+        let error = p.error ?? null;
+        if (!error && uncertain.has(localDate))
+          error = `band data near ${localDate} did not land yet; its time zone is needed to place this workout`;
+        if (wrow && !error) rows.workout?.push(wrow);
+        let n = wrow && !error ? 1 : 0;
+        if (p.raw && !error) {
+          try {
+            const decoded = decodeRaw(p.raw, ctx);
+            n += countRows(decoded.rows);
+            appendRows(rows, { workout_sample: decoded.rows.workout_sample ?? [] });
+          } catch (err) {
+            error = errorText(err);
+          }
+        }
+        const status: LedgerStatus = p.auth ? 'auth_failed' : error ? 'failed' : n > 0 ? 'written' : 'empty';
+        entries.push({
+          userId,
+          stream,
+          period,
+          localDate,
+          status,
+          rows: n,
+          rawKey: p.raw?.key ?? null,
+          fetchedAt: p.raw?.fetchedAt ?? this.deps.clock(),
+          error,
+          source: source.source,
+        });
+        sr[
+          status === 'written'
+            ? 'written'
+            : status === 'empty'
+              ? 'empty'
+              : status === 'failed'
+                ? 'failed'
+                : 'authFailed'
+        ]++;
+        if (error) report.errors.push(`workout ${p.ref.trackid}: ${error}`);
+      }
+      const written = await writeTableRows(this.deps.store, this.deps.codec, userId, rows);
+      sr.rowsWritten += countRows(rows);
+      sr.objectsWritten += written.objectsWritten;
+      const last = pending[pending.length - 1]!.ref.trackid;
+      await this.step('lake', userId, stream, `track:${last}`);
+      await this.writeLedger(userId, entries, ledger);
+      await this.step('ledger', userId, stream, `track:${last}`);
+      // Advance only over workouts that landed, in order; a failure stays in the ledger for a retry.
+      const landedMax = Math.max(
+        ...pending.filter((p) => !p.error && !p.auth).map((p) => p.ref.trackid),
+        maxTrack ?? 0,
+      );
+      if (maxTrack === undefined || landedMax > maxTrack) {
+        const cur = await this.deps.state.getCursor(userId, stream);
+        await this.deps.state.advanceCursor(
+          userId,
+          stream,
+          { lastTrackId: landedMax, through: today, updatedAt: this.deps.clock() },
+          cur?.version ?? 0,
+        );
+        maxTrack = landedMax;
+        await this.step('cursor', userId, stream, `track:${last}`);
+      }
+      pending = [];
+    };
+
+    for (const [i, ref] of items.entries()) {
+      if (i % 10 === 0)
+        this.deps.onProgress?.({ userId, stream, done: i, total: items.length, label: `workout ${i}/${items.length}` });
+      try {
+        const raw = await source.fetchWorkoutDetail(ref);
+        await putRawRecord(this.deps.store, raw);
+        pending.push({ ref, raw });
+      } catch (err) {
+        const auth = err instanceof AuthExpiredError;
+        pending.push({ ref, raw: null, error: errorText(err), auth });
+        if (auth) {
+          report.authFailed = true;
+          break;
+        }
+      }
+      if (pending.length >= WORKOUT_FLUSH_EVERY) {
+        await this.step('raw', userId, stream, `track:${ref.trackid}`);
+        await flush();
+      }
+    }
+    await flush();
+    if (items.length === 0 && listed.raws.length > 0 && cursor?.through !== today) {
+      await this.deps.state.advanceCursor(
+        userId,
+        stream,
+        { lastTrackId: cursor?.lastTrackId, through: today, updatedAt: this.deps.clock() },
+        cursor?.version ?? 0,
+      );
+    }
+    this.deps.onProgress?.({ userId, stream, done: items.length, total: items.length, label: 'done' });
+  }
+
+  /** Every stream answered empty while the devices show recent activity: the account most likely lives in another region. */
+  private async checkWrongRegion(req: SyncRequest, report: SyncReport): Promise<void> {
+    const counts = Object.values(report.streams);
+    if (counts.length === 0 || report.authFailed) return;
+    const anyWritten = counts.some((s) => s && s.written > 0);
+    const anyEmpty = counts.some((s) => s && s.empty > 0);
+    if (anyWritten || !anyEmpty || !req.source.lastDeviceActivity) return;
+    try {
+      const last = await req.source.lastDeviceActivity();
+      if (last !== null && this.deps.clock() - last < 30 * 86_400_000) {
+        report.wrongRegionSuspected = true;
+        const msg =
+          'every stream came back empty although a device synced in the last 30 days: the account most likely lives in another region; set the data host for this user (--host, e.g. https://api-mifit-de2.huami.com or https://api-mifit-us2.huami.com)';
+        report.errors.push(msg);
+        this.deps.log?.('error', 'wrong region suspected', { userId: req.user.userId });
+      }
+    } catch (err) {
+      this.deps.log?.('warn', 'device list failed', { userId: req.user.userId, error: errorText(err) });
+    }
+  }
+}
+
+/** Days within one day of a band day that failed: their UTC offset is not known for sure. */
+function tzUncertainDays(ledger: Map<string, LedgerEntry>): Set<string> {
+  const out = new Set<string>();
+  for (const e of ledger.values()) {
+    if (e.stream !== 'band' || (e.status !== 'failed' && e.status !== 'auth_failed')) continue;
+    out.add(addDays(e.period, -1)).add(e.period).add(addDays(e.period, 1));
+  }
+  return out;
+}
+
+function neighbourMonths(w: Pick<SyncWindow, 'month'>): string[] {
+  const first = `${w.month}-01`;
+  const prev = addDays(first, -1).slice(0, 7);
+  const next = addDays(first, 32).slice(0, 7);
+  return [prev, w.month, next];
+}

@@ -1,0 +1,143 @@
+// The Lambda defaults of zepp-lake, in one place: Node.js 22 on arm64, an ESM bundle (minified, with source
+// maps) that ships parquet-wasm's .wasm next to it, Powertools environment, X-Ray, a log group with
+// retention, and a role of its own that starts with nothing but "write my logs".
+
+import { fileURLToPath } from 'node:url';
+import { type Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { METRICS_NAMESPACE, SERVICE_NAME } from './metric-names.ts';
+import { acknowledgeWildcards } from './nag-findings.ts';
+
+export interface IngestFunctionProps {
+  /** Handler file, relative to the repository root, e.g. `lambdas/handlers/sync-worker.ts`; exports `handler`. */
+  readonly entry: string;
+  readonly description: string;
+  readonly timeout: Duration;
+  /**
+   * Memory, MiB (more memory also means more CPU for decoding and Parquet).
+   * @default 512
+   */
+  readonly memorySize?: number;
+  /**
+   * Environment added to the common Powertools variables.
+   * @default - only the common variables
+   */
+  readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * Concurrent executions reserved (and capped) for this function.
+   * @default - the unreserved account pool
+   */
+  readonly reservedConcurrentExecutions?: number;
+  /**
+   * Powertools log level.
+   * @default 'INFO'
+   */
+  readonly logLevel?: string;
+  /**
+   * How long the function's logs are kept.
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/** The repository root: the lock file, node_modules and the handler entries live there. */
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+// parquet-wasm's Node build is CommonJS and loads `${__dirname}/parquet_wasm_bg.wasm` with `require('fs')`.
+// An ESM bundle has neither `require` nor `__dirname`, so the banner provides both as globals pointing at the
+// bundle's own folder (globals, not top-level consts, so they cannot collide with a bundled module's own
+// `const __dirname`). Assigned, not `??=`: a host process may already have a global `__dirname` of its own.
+const ESM_CJS_SHIM = [
+  "import { createRequire as __zlCreateRequire } from 'node:module';",
+  "import { dirname as __zlDirname } from 'node:path';",
+  "import { fileURLToPath as __zlFileUrlToPath } from 'node:url';",
+  'globalThis.require = __zlCreateRequire(import.meta.url);',
+  'globalThis.__filename = __zlFileUrlToPath(import.meta.url);',
+  'globalThis.__dirname = __zlDirname(globalThis.__filename);',
+].join(' ');
+
+/** parquet-wasm's wasm binary (identical in its node/esm/bundler builds), copied next to index.mjs. */
+export const PARQUET_WASM_PATH = 'node_modules/parquet-wasm/node/parquet_wasm_bg.wasm';
+
+export class IngestFunction extends Construct {
+  public readonly fn: nodejs.NodejsFunction;
+  public readonly role: iam.Role;
+  public readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: IngestFunctionProps) {
+    super(scope, id);
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      // The stack is stateless; old logs age out through the retention anyway.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    // Our own role instead of the default one with the AWSLambdaBasicExecutionRole managed policy: that
+    // policy lets the function write to every log group of the account; this role writes only to its own.
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `zepp-lake ${id}`,
+    });
+    this.logGroup.grantWrite(this.role);
+
+    this.fn = new nodejs.NodejsFunction(this, 'Function', {
+      entry: `${REPO_ROOT}${props.entry}`,
+      handler: 'handler',
+      description: props.description,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout,
+      role: this.role,
+      logGroup: this.logGroup,
+      tracing: lambda.Tracing.ACTIVE,
+      ...(props.reservedConcurrentExecutions !== undefined
+        ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions }
+        : {}),
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: `${REPO_ROOT}package-lock.json`,
+      environment: {
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        LOG_LEVEL: props.logLevel ?? 'INFO',
+        NODE_OPTIONS: '--enable-source-maps',
+        ...props.environment,
+      },
+      bundling: {
+        format: nodejs.OutputFormat.ESM,
+        target: 'node22',
+        minify: true,
+        sourceMap: true,
+        // The runtime provides the SDK v3; bundling it would only grow the package and the cold start.
+        externalModules: ['@aws-sdk/*'],
+        mainFields: ['module', 'main'],
+        banner: ESM_CJS_SHIM,
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (inputDir: string, outputDir: string) => [
+            `cp "${inputDir}/${PARQUET_WASM_PATH}" "${outputDir}/parquet_wasm_bg.wasm"`,
+          ],
+        },
+      },
+    });
+
+    acknowledgeWildcards(this.role, [
+      {
+        finding: 'Resource::*',
+        reason:
+          'X-Ray tracing (Tracing.ACTIVE) adds xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions',
+      },
+    ]);
+    Validations.of(this.fn).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason:
+        'Node.js 22 is the runtime the project is built and tested for (design.md); move to the next LTS together with the local test runtime',
+    });
+  }
+}

@@ -1,0 +1,116 @@
+// The vendor API simulator: a local HTTP server that answers like the Zepp app API for deterministic
+// synthetic people, with fault injection and the ground truth a complete sync must end with.
+
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { TableRows } from '../lambdas/core/schema-registry.ts';
+import { type FaultSpec, parseFaultSpec } from './faults.ts';
+import { groundTruthRows } from './ground-truth.ts';
+import { type LoginThrottle, SimServer, type SimStats } from './server.ts';
+import { demoUsers, SimUser, type SimUserInfo, type SimUserSpec } from './users.ts';
+
+export type { FaultRate, FaultSpec } from './faults.ts';
+export { WORKOUT_TYPE_NAMES } from './ground-truth.ts';
+export { HISTORY_PAGE_SIZE, type LoginThrottle, type SimStats } from './server.ts';
+export type { DeviceSpec, SimUserInfo, SimUserSpec, TzChange } from './users.ts';
+export { demoUsers, parseFaultSpec };
+
+export const DEFAULT_SEED = 20240601;
+
+export interface SimOptions {
+  /** 0 (default) = any free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  seed?: number;
+  /** YYYY-MM-DD, default: today (UTC). The last, partial day of every user. */
+  today?: string;
+  /** Default: demoUsers(today). */
+  users?: SimUserSpec[];
+  faults?: FaultSpec | string;
+  /** Extra delay before every answer, ms. */
+  latencyMs?: number;
+  /** Logins allowed per window before v2/client/login answers 429 (default 20 per 60 s); false = never. */
+  loginThrottle?: LoginThrottle | false;
+}
+
+export interface Simulator {
+  /** Base URL, e.g. http://127.0.0.1:40123 (every host's paths are served here). */
+  url: string;
+  port: number;
+  users: SimUserInfo[];
+  setFaults(spec: FaultSpec | string): void;
+  stats(): SimStats;
+  /** Exact rows of every data table the lake must hold after a complete sync of [from, to] (default: everything). */
+  groundTruth(userId: string, range?: { from: string; to: string }): TableRows;
+  close(): Promise<void>;
+}
+
+export async function startSimulator(options: SimOptions = {}): Promise<Simulator> {
+  const seed = options.seed ?? DEFAULT_SEED;
+  const today = options.today ?? new Date().toISOString().slice(0, 10);
+  const specs = options.users ?? demoUsers(today);
+  const users = specs.map((spec) => new SimUser(spec, seed, today));
+  const byId = new Map(users.map((u) => [u.userId, u]));
+  const sim = new SimServer({
+    users,
+    seed,
+    faults: options.faults,
+    latencyMs: options.latencyMs,
+    loginThrottle: options.loginThrottle,
+  });
+  const server = createServer(sim.handle);
+  server.keepAliveTimeout = 5_000;
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    users: users.map((u) => u.info()),
+    setFaults: (spec) => sim.faults.set(spec),
+    stats: () => sim.stats(),
+    groundTruth: (userId, range) => {
+      const user = byId.get(userId);
+      if (!user) throw new Error(`no simulated user ${userId}`);
+      return groundTruthRows(user, range);
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** `zepp-lake simulate`: starts the simulator, prints where and who, and runs until SIGINT / SIGTERM. */
+export async function runSimulateCommand(options: { port?: number; faults?: string; seed?: number }): Promise<void> {
+  const sim = await startSimulator({ port: options.port ?? 0, faults: options.faults, seed: options.seed });
+  const out = process.stdout;
+  out.write(`Zepp API simulator listening on ${sim.url}\n`);
+  out.write(`faults: ${options.faults ?? 'none'}\n`);
+  out.write('users (synthetic credentials):\n');
+  for (const u of sim.users) {
+    out.write(
+      `  ${u.email}  password ${u.password}  user_id ${u.userId}  tz ${u.tzOffsetS}s  data ${u.firstDate}..${u.lastDate}\n`,
+    );
+  }
+  out.write(`log in with: ZEPP_LAKE_PASSWORD=... npx zepp-lake login --email EMAIL --host ${sim.url}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await sim.close();
+  out.write('simulator stopped\n');
+}

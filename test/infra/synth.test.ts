@@ -1,0 +1,69 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from './infra-fixture.ts';
+
+// The real thing, as a person runs it: the pinned CLI, esbuild bundling, cdk-nag and the built-in CloudFormation
+// validation, offline and without AWS credentials. One synth, shared by the assertions below.
+
+type Json = Record<string, unknown>;
+
+const outdir = mkdtempSync(join(tmpdir(), 'zepp-lake-synth-'));
+let run: ReturnType<typeof spawnSync>;
+
+beforeAll(() => {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    CDK_DISABLE_VERSION_CHECK: '1',
+    CDK_DISABLE_CLI_TELEMETRY: 'true',
+    // No credentials of any kind: synth must not need an AWS account.
+    AWS_CONFIG_FILE: join(outdir, 'no-aws-config'),
+    AWS_SHARED_CREDENTIALS_FILE: join(outdir, 'no-aws-credentials'),
+  };
+  for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE'])
+    delete env[name];
+  run = spawnSync(join(REPO_ROOT, 'node_modules/.bin/cdk'), ['synth', '--quiet', '--no-notices', '-o', outdir], {
+    cwd: REPO_ROOT,
+    env,
+    encoding: 'utf8',
+    timeout: 170_000,
+  });
+}, 180_000);
+
+afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
+const template = (stack: string): { Resources: Record<string, { Type: string; Metadata?: Json }> } =>
+  JSON.parse(readFileSync(join(outdir, `${stack}.template.json`), 'utf8'));
+
+describe('cdk synth', () => {
+  it('exits 0 offline, without AWS credentials', () => {
+    expect(run.error).toBeUndefined();
+    expect(run.status, String(run.stderr)).toBe(0);
+  });
+
+  it('writes the storage and ingest templates', () => {
+    expect(existsSync(join(outdir, 'zepp-lake-prod-storage.template.json'))).toBe(true);
+    expect(existsSync(join(outdir, 'zepp-lake-prod-ingest.template.json'))).toBe(true);
+  });
+
+  it('bundles every function as index.mjs with parquet-wasm binary next to it', () => {
+    const functions = Object.values(template('zepp-lake-prod-ingest').Resources).filter(
+      (r) => r.Type === 'AWS::Lambda::Function',
+    );
+    expect(functions).toHaveLength(5);
+    for (const fn of functions) {
+      const asset = join(outdir, String(fn.Metadata?.['aws:asset:path']));
+      expect(existsSync(join(asset, 'index.mjs')), asset).toBe(true);
+      expect(existsSync(join(asset, 'index.mjs.map')), asset).toBe(true);
+      expect(existsSync(join(asset, 'parquet_wasm_bg.wasm')), asset).toBe(true);
+    }
+  });
+
+  it('reports no validation violations (cdk-nag and CloudFormation rules)', () => {
+    const reportPath = join(outdir, 'validation-report.json');
+    const report = JSON.parse(readFileSync(reportPath, 'utf8')) as { pluginReports: { violations: unknown[] }[] };
+    expect(report.pluginReports.flatMap((p) => p.violations)).toEqual([]);
+  });
+});

@@ -1,0 +1,111 @@
+// Helpers for end-to-end tests of the local mode: a temp lake + home, the simulator's users logged in, and
+// readers that turn the lake back into comparable rows.
+
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative, sep } from 'node:path';
+import { readParquet } from '../../lambdas/adapters/parquet.ts';
+import type { HttpOptions } from '../../lambdas/adapters/zepp-api.ts';
+import { openLocalRuntime, type Runtime } from '../../lambdas/cli/local-runtime.ts';
+import { loginZepp } from '../../lambdas/cli/sync-command.ts';
+import { compareByKey } from '../../lambdas/core/merge.ts';
+import { type Row, TABLE_NAMES, type TableName, type TableRows, tableDef } from '../../lambdas/core/schema-registry.ts';
+import type { Simulator } from '../../sim/index.ts';
+
+export const FAST_HTTP: HttpOptions = {
+  maxRetries: 3,
+  baseDelayMs: 1,
+  maxDelayMs: 5,
+  timeoutMs: 5_000,
+  sleep: async () => {},
+};
+
+export async function tempRuntime(): Promise<Runtime & { cleanup(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'zepp-lake-'));
+  const rt = openLocalRuntime({ lake: join(dir, 'lake'), home: join(dir, 'home') });
+  return { ...rt, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+export async function loginAll(rt: Runtime, sim: Simulator, userIds?: string[]): Promise<void> {
+  for (const u of sim.users) {
+    if (userIds && !userIds.includes(u.userId)) continue;
+    await loginZepp(rt, u.email, u.password, sim.url, FAST_HTTP);
+  }
+}
+
+async function walk(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return out;
+  }
+  for (const e of entries) {
+    const full = join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await walk(full)));
+    else out.push(full);
+  }
+  return out;
+}
+
+/** key -> sha256 of every object in the lake folder (tables/ and raw/). */
+export async function lakeHashes(lakeDir: string, prefix = ''): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const f of (await walk(lakeDir)).sort()) {
+    const key = relative(lakeDir, f).split(sep).join('/');
+    if (!key.startsWith(prefix)) continue;
+    out.set(
+      key,
+      createHash('sha256')
+        .update(await readFile(f))
+        .digest('hex'),
+    );
+  }
+  return out;
+}
+
+/** Every row of a table for one user, read back from the month objects, sorted by natural key. */
+export async function lakeRows(lakeDir: string, table: TableName, userId: string): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const f of await walk(join(lakeDir, 'tables', table))) {
+    if (f.endsWith(`user-${userId}.parquet`)) rows.push(...readParquet(table, new Uint8Array(await readFile(f))));
+  }
+  return rows.sort(compareByKey(tableDef(table)));
+}
+
+export async function lakeObjectCount(lakeDir: string, table: TableName, userId: string): Promise<number> {
+  return (await walk(join(lakeDir, 'tables', table))).filter((f) => f.endsWith(`user-${userId}.parquet`)).length;
+}
+
+/** Ground truth rows in the same order and with every registry column present (absent -> null). */
+export function normalise(table: TableName, rows: readonly Row[]): Row[] {
+  const def = tableDef(table);
+  return rows
+    .map((r) => Object.fromEntries(def.columns.map((c) => [c.name, r[c.name] ?? null])) as Row)
+    .sort(compareByKey(def));
+}
+
+export const DATA_TABLES = TABLE_NAMES.filter((t) => t !== 'ingest_ledger');
+
+/** Compares the lake with the simulator's ground truth, table by table; returns the differences found. */
+export async function diffAgainstTruth(lakeDir: string, userId: string, truth: TableRows): Promise<string[]> {
+  const problems: string[] = [];
+  for (const t of DATA_TABLES) {
+    const expected = normalise(t, truth[t] ?? []);
+    const actual = normalise(t, await lakeRows(lakeDir, t, userId));
+    if (expected.length !== actual.length)
+      problems.push(`${t}: ${actual.length} rows in the lake, ${expected.length} expected`);
+    const n = Math.min(expected.length, actual.length);
+    for (let i = 0; i < n; i++) {
+      const a = JSON.stringify(actual[i]);
+      const e = JSON.stringify(expected[i]);
+      if (a !== e) {
+        problems.push(`${t} row ${i}: lake ${a} != truth ${e}`);
+        break;
+      }
+    }
+  }
+  return problems;
+}
