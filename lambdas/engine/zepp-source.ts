@@ -132,13 +132,16 @@ export class ZeppSource implements SyncSource {
     const lastYear = Number(today.slice(0, 4));
     for (let y = 2015; y <= lastYear; y++) {
       const to = y === lastYear ? today : `${y}-12-31`;
-      let res: RawResponse;
-      try {
-        res = await this.api.getBandData(`${y}-01-01`, to, 'summary');
-      } catch (err) {
-        if (err instanceof AuthExpiredError) throw err;
-        return { date: `${y}-01-01`, certain: false };
+      let res: RawResponse | undefined;
+      // The probe decides how far back to go: worth a few more tries than a data call.
+      for (let attempt = 0; attempt < 3 && !res; attempt++) {
+        try {
+          res = await this.api.getBandData(`${y}-01-01`, to, 'summary');
+        } catch (err) {
+          if (err instanceof AuthExpiredError) throw err;
+        }
       }
+      if (!res) return { date: `${y}-01-01`, certain: false };
       const data = (res.body as { data?: { date_time?: unknown }[] })?.data;
       if (Array.isArray(data) && data.length > 0) {
         const dates = data.map((d) => String(d.date_time)).filter((d) => /^\d{4}-\d{2}-\d{2}$/.test(d));
