@@ -27,12 +27,16 @@ export interface AwsRuntimeOptions {
 export function openAwsRuntime(opts: AwsRuntimeOptions): Runtime {
   const bucket = opts.bucket ?? process.env.ZEPP_LAKE_BUCKET;
   const table = opts.table ?? process.env.ZEPP_LAKE_STATE_TABLE;
-  if (!bucket) throw new Error('--backend aws needs the lake bucket: --bucket or ZEPP_LAKE_BUCKET (see the stack outputs)');
-  if (!table) throw new Error('--backend aws needs the state table: --table or ZEPP_LAKE_STATE_TABLE (see the stack outputs)');
+  if (!bucket)
+    throw new Error('--backend aws needs the lake bucket: --bucket or ZEPP_LAKE_BUCKET (see the stack outputs)');
+  if (!table)
+    throw new Error('--backend aws needs the state table: --table or ZEPP_LAKE_STATE_TABLE (see the stack outputs)');
   const region = opts.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
   // A local endpoint (a stand-in) only works path-style; real S3 works either way.
   const s3 = new S3Client({ region, forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3) });
-  const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ region }), { marshallOptions: { removeUndefinedValues: true } });
+  const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ region }), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
   const sm = new SecretsManagerClient({ region });
   const homeDir = homeDirOf({ home: opts.home });
   return {
