@@ -55,13 +55,22 @@ function decodeStress(item: JsonObject, f: string, ctx: DecodeContext, rows: Tab
   });
   const readings = jsonField(item.data, `${f}data`) ?? [];
   if (!Array.isArray(readings)) throw new MalformedPayloadError(`${f}data`, 'expected a JSON array');
-  readings.forEach((reading: unknown, i) => {
-    const rf = `${f}data[${i}]`;
-    if (!isObject(reading)) throw new MalformedPayloadError(rf, 'expected an object');
+  // A day holds ~288 readings and a year ~100k: field names for errors are only built when one is bad.
+  for (let i = 0; i < readings.length; i++) {
+    const reading: unknown = readings[i];
+    if (!isObject(reading)) throw new MalformedPayloadError(`${f}data[${i}]`, 'expected an object');
+    const time = reading.time;
+    const t = typeof time === 'number' && Number.isFinite(time) ? time : requiredNum(time, `${f}data[${i}].time`);
+    const value = reading.value;
+    const v = typeof value === 'number' && Number.isFinite(value) ? value : num(value, `${f}data[${i}].value`);
+    const tz = ctx.tzOffsetAt?.(t) ?? null;
     push(rows, 'stress', {
-      ...place(ctx, requiredNum(reading.time, `${rf}.time`)),
+      user_id: ctx.userId,
+      local_date: localDateOf(t, tz ?? 0),
+      tz_offset_s: tz,
+      ts: t,
       kind: 'reading',
-      value: num(reading.value, `${rf}.value`),
+      value: v,
       min_stress: null,
       max_stress: null,
       relax_pct: null,
@@ -71,7 +80,7 @@ function decodeStress(item: JsonObject, f: string, ctx: DecodeContext, rows: Tab
       device_id: deviceId,
       source: ctx.source,
     });
-  });
+  }
 }
 
 function decodeBloodOxygen(item: JsonObject, f: string, ctx: DecodeContext, rows: TableRows): void {
