@@ -149,6 +149,8 @@ export class IngestStack extends Stack {
     lakeBucket.grantReadWrite(this.worker.fn, 'tables/*');
     lakeBucket.grantReadWrite(this.worker.fn, 'raw/*');
     lakeBucket.grantRead(this.replay.fn, 'raw/*');
+    // A signed notification that is not JSON is kept for inspection, and nothing else is written by the webhook.
+    lakeBucket.grantPut(this.webhook.fn, 'raw/webhook-rejects/*');
     lakeBucket.grantReadWrite(this.replay.fn, 'tables/*');
 
     stateTable.grantReadData(this.dispatcher.fn);
@@ -163,10 +165,12 @@ export class IngestStack extends Stack {
     // suffix Secrets Manager appends to every secret ARN): the users' secrets and nothing else.
     const userSecrets = secretsmanager.Secret.fromSecretNameV2(this, 'UserSecrets', `${SECRET_PREFIX}*`);
     userSecrets.grantRead(this.worker.fn);
+    // The worker re-mints an expired token mid-sync and must save it, or the next run starts from a dead token.
+    userSecrets.grantWrite(this.worker.fn);
     userSecrets.grantRead(this.tokenRefresher.fn);
     userSecrets.grantWrite(this.tokenRefresher.fn);
 
-    for (const { fn } of [this.worker, this.tokenRefresher, this.replay]) key.grantEncryptDecrypt(fn);
+    for (const { fn } of [this.worker, this.tokenRefresher, this.replay, this.webhook]) key.grantEncryptDecrypt(fn);
 
     // ---- cdk-nag: the wildcards those grants produce, each with why it is acceptable
     const kmsWildcards = [
@@ -199,6 +203,16 @@ export class IngestStack extends Stack {
       ...s3ActionWildcards,
       lakePrefix('tables/', 'the worker merges rows into month objects'),
       lakePrefix('raw/', 'the worker stores every raw API response before decoding it'),
+    ]);
+    acknowledgeWildcards(this.webhook.role, [
+      {
+        finding: 'Action::s3:Abort*',
+        reason: 'emitted by bucket.grantPut (abort a multipart upload of the same object); limited to the prefix below',
+      },
+      lakePrefix(
+        'raw/webhook-rejects/',
+        'the webhook keeps signed but malformed notifications for inspection (put only)',
+      ),
     ]);
     acknowledgeWildcards(this.replay.role, [
       ...s3ActionWildcards,

@@ -1,6 +1,6 @@
 // The `zepp-lake` command (local mode): wires the local adapters to the same engine the Lambdas run.
 
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { Command, Option } from 'commander';
@@ -10,11 +10,13 @@ import { MalformedPayloadError, redact } from '../core/errors.ts';
 import { formatRowForJson } from '../core/format-row.ts';
 import { type Row, TABLE_NAMES, type TableName } from '../core/schema-registry.ts';
 import { replayUser } from '../engine/replay.ts';
+import { mirrorTables, openAwsRuntime } from './aws-runtime.ts';
 import { type GlobalOptions, openLocalRuntime, type Runtime } from './local-runtime.ts';
 import { formatTable, readNamedQuery, runAthenaSql } from './query-command.ts';
 import { buildReport } from './report.ts';
 import { collectStatus, formatStatus } from './status-command.ts';
 import { formatSyncReport, loginZepp, syncUsers } from './sync-command.ts';
+import { registerUsersCommand } from './users-command.ts';
 
 /** A user-facing failure: printed as one line, exit status 2. */
 class CliError extends Error {
@@ -27,7 +29,10 @@ class CliError extends Error {
 type Opts = GlobalOptions & Record<string, unknown>;
 
 function runtimeOf(cmd: Command): Runtime {
-  return openLocalRuntime(cmd.optsWithGlobals() as GlobalOptions);
+  const o = cmd.optsWithGlobals() as GlobalOptions & { backend?: string; bucket?: string; table?: string };
+  // --backend aws: the same engine against S3, DynamoDB and Secrets Manager (endpoints from AWS_ENDPOINT_URL_*).
+  if (o.backend === 'aws') return openAwsRuntime({ home: o.home, bucket: o.bucket, table: o.table });
+  return openLocalRuntime(o);
 }
 
 async function promptHidden(question: string): Promise<string> {
@@ -125,6 +130,14 @@ export function buildProgram(): Command {
     .description('Your Zepp / Amazfit / Mi Fit history in a Parquet lake you own')
     .addOption(new Option('--lake <dir>', 'lake folder (tables/, raw/)').env('ZEPP_LAKE_DIR'))
     .addOption(new Option('--home <dir>', 'state and 0600 token file').env('ZEPP_LAKE_HOME'))
+    .addOption(
+      new Option('--backend <backend>', 'local (folder + files) or aws (S3 + DynamoDB + Secrets Manager)')
+        .choices(['local', 'aws'])
+        .env('ZEPP_LAKE_BACKEND')
+        .default('local'),
+    )
+    .addOption(new Option('--bucket <name>', 'with --backend aws: the lake bucket').env('ZEPP_LAKE_BUCKET'))
+    .addOption(new Option('--table <name>', 'with --backend aws: the state table').env('ZEPP_LAKE_STATE_TABLE'))
     .showHelpAfterError();
 
   program
@@ -191,6 +204,7 @@ export function buildProgram(): Command {
           streams: o.streams as string | undefined,
           lagDays: o.lagDays as number | undefined,
           host: o.source === 'sim' ? undefined : (o.host as string | undefined),
+          source: o.source === 'sim' ? 'zepp' : (o.source as string | undefined),
         });
         for (const r of reports) console.log(formatSyncReport(r));
         if (reports.some((r) => r.authFailed)) process.exitCode = 3;
@@ -224,6 +238,11 @@ export function buildProgram(): Command {
       if (!text) throw new CliError('give SQL text or --name NAME');
       let rows: Record<string, unknown>[];
       try {
+        // DuckDB reads a folder: with --backend aws, the bucket's tables/ are mirrored into one first.
+        if (rt.lakeDir.startsWith('s3://')) {
+          await rm(rt.queryDir, { recursive: true, force: true });
+          await mirrorTables(rt.store, rt.queryDir);
+        }
         rows = await runAthenaSql(rt.queryDir, text);
       } catch (err) {
         throw new CliError(`query failed: ${(err as Error).message}`);
@@ -309,6 +328,8 @@ export function buildProgram(): Command {
       const { generateDdlFiles } = await import('./generate-ddl.ts');
       for (const f of await generateDdlFiles()) console.log(`wrote ${f}`);
     });
+
+  registerUsersCommand(program, { runtimeOf, promptHidden });
 
   return program;
 }

@@ -11,6 +11,8 @@ import { createProgress } from './progress.ts';
 
 export interface SyncOptions {
   user?: string;
+  /** Only users of this source. */
+  source?: string;
   from?: string;
   to?: string;
   host?: string;
@@ -82,7 +84,9 @@ export async function syncUsers(rt: Runtime, opts: SyncOptions): Promise<SyncRep
   checkDate('from', opts.from);
   checkDate('to', opts.to);
   const streams = parseStreams(opts.streams);
-  const users = (await rt.state.listUsers()).filter((u) => u.enabled && (!opts.user || u.userId === opts.user));
+  const users = (await rt.state.listUsers()).filter(
+    (u) => u.enabled && (!opts.user || u.userId === opts.user) && (!opts.source || u.source === opts.source),
+  );
   if (opts.user && users.length === 0) throw new Error(`no user ${opts.user}; run zepp-lake login first`);
   if (users.length === 0)
     throw new Error('no users yet: run `zepp-lake login` (or `zepp-lake sync --source sim` for the simulator)');
@@ -114,7 +118,12 @@ export async function syncUsers(rt: Runtime, opts: SyncOptions): Promise<SyncRep
           });
           continue;
         }
-        const source = openSource(u.userId, tokens, rt.tokens, { host: opts.host, http: opts.http, clock: opts.clock });
+        const source = openSource(u.userId, tokens, rt.tokens, {
+          host: opts.host,
+          http: opts.http,
+          clock: opts.clock,
+          tzOffsetS: u.tzOffsetS,
+        });
         reports.push(await engine.syncUser({ user: u, source, streams, from: opts.from, to: opts.to }));
       }
     };

@@ -355,7 +355,9 @@ export class SyncEngine {
     const entries = periods.map((p) => {
       const localDate = p.startsWith('track:')
         ? (ledger.get(`${stream}#${p}`)?.localDate ?? localDateOf(Number(p.slice(6)) * 1000, user.tzOffsetS ?? 0))
-        : p;
+        : p.startsWith('list:')
+          ? p.slice(5)
+          : p;
       return { userId, stream, period: p, localDate, status, rows: 0, rawKey, fetchedAt, error, source: user.source };
     });
     if (status === 'failed') sr.failed += entries.length;
@@ -412,6 +414,20 @@ export class SyncEngine {
       return;
     }
     sr.windows++;
+    // A workout list that failed on an earlier run has now answered: close its ledger entries.
+    const closedLists: LedgerEntry[] = [];
+    for (const e of ledger.values()) {
+      if (e.stream === stream && e.period.startsWith('list:') && e.status !== 'written') {
+        closedLists.push({
+          ...e,
+          status: 'written',
+          rows: listed.items.length,
+          error: null,
+          fetchedAt: this.deps.clock(),
+        });
+      }
+    }
+    await this.writeLedger(userId, closedLists, ledger);
     for (const raw of listed.raws) await putRawRecord(this.deps.store, raw);
     await this.step('raw', userId, stream, 'history');
     const toMs = req.to ? Date.parse(`${addDays(req.to, 1)}T00:00:00Z`) + 86_400_000 : Number.POSITIVE_INFINITY;

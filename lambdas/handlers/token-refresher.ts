@@ -1,3 +1,91 @@
-export const handler = async () => {
-  throw new Error('not implemented yet');
-};
+// The daily token refresh: every enabled user's vendor tokens renewed ahead of expiry, so the sync worker rarely
+// meets an expired one. scheduler --> token refresher --> (engine) refreshUserTokens --> Secrets Manager
+// A failure is logged and counted (AuthFailed when a person must log in again) and touches no data.
+
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { HttpOptions } from '../adapters/zepp-api.ts';
+import { refreshUserTokens, type TokenRefreshResult } from '../engine/refresh-tokens.ts';
+import { type LambdaRuntime, lambdaRuntime } from '../shared/aws-runtime.ts';
+import { logger } from '../shared/logger.ts';
+import { countMetric, METRIC, metrics } from '../shared/metrics.ts';
+
+export interface TokenRefreshEvent {
+  trigger?: string;
+  job?: string;
+  /** Refresh only this user (an on-demand invocation). */
+  userId?: string;
+}
+
+export interface TokenRefreshSummary {
+  refreshed: number;
+  fresh: number;
+  authFailed: number;
+  failed: number;
+  results: TokenRefreshResult[];
+}
+
+export interface TokenRefresherOptions {
+  http?: HttpOptions;
+  /** Overrides of the refresh thresholds (tests). */
+  zeppMaxAgeMs?: number;
+  oauthMarginMs?: number;
+}
+
+/** Users refreshed at once: the vendor sees a few token calls in parallel, never a burst. */
+const PARALLEL = 4;
+
+export function createTokenRefresherHandler(rt: LambdaRuntime, options: TokenRefresherOptions = {}) {
+  return middy<TokenRefreshEvent, TokenRefreshSummary>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics))
+    .handler(async (event) => {
+      if (event?.job !== undefined && event.job !== 'token-refresh')
+        throw new Error(`the token refresher runs the token-refresh schedule; got job ${JSON.stringify(event.job)}`);
+      const users = (await rt.state.listUsers()).filter(
+        (u) => u.enabled && (event?.userId === undefined || u.userId === event.userId),
+      );
+      const deps = {
+        tokens: rt.tokens,
+        clock: rt.clock,
+        ...(options.http ? { http: options.http } : {}),
+        ...(options.zeppMaxAgeMs !== undefined ? { zeppMaxAgeMs: options.zeppMaxAgeMs } : {}),
+        ...(options.oauthMarginMs !== undefined ? { oauthMarginMs: options.oauthMarginMs } : {}),
+        ...(rt.config.huamiClientSecret ? { huamiClientSecret: rt.config.huamiClientSecret } : {}),
+      };
+      const results: TokenRefreshResult[] = [];
+      const queue = [...users];
+      const worker = async (): Promise<void> => {
+        for (let u = queue.shift(); u; u = queue.shift()) {
+          const result = await refreshUserTokens(deps, u);
+          results.push(result);
+          const keys = { userId: result.userId, source: result.source };
+          if (result.action === 'refreshed') logger.info('tokens refreshed', keys);
+          else if (result.action === 'auth-failed')
+            logger.error('tokens cannot be refreshed: the person must log in again', { ...keys, why: result.reason });
+          else if (result.action === 'failed') logger.warn('token refresh failed', { ...keys, why: result.reason });
+        }
+      };
+      await Promise.all(Array.from({ length: PARALLEL }, worker));
+      const count = (action: TokenRefreshResult['action']) => results.filter((r) => r.action === action).length;
+      const summary: TokenRefreshSummary = {
+        refreshed: count('refreshed'),
+        fresh: count('fresh'),
+        authFailed: count('auth-failed'),
+        failed: count('failed'),
+        results: results.sort((a, b) => a.userId.localeCompare(b.userId)),
+      };
+      if (summary.refreshed > 0) countMetric(METRIC.tokensRefreshed, summary.refreshed);
+      if (summary.authFailed > 0) countMetric(METRIC.authFailed, summary.authFailed);
+      logger.info('token refresh done', {
+        refreshed: summary.refreshed,
+        fresh: summary.fresh,
+        authFailed: summary.authFailed,
+        failed: summary.failed,
+      });
+      return summary;
+    });
+}
+
+export const handler = createTokenRefresherHandler(lambdaRuntime());

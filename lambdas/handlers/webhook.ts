@@ -1,3 +1,72 @@
-export const handler = async () => {
-  throw new Error('not implemented yet');
-};
+// The Huami Web API push endpoint (Lambda Function URL): verify, de-duplicate, queue a sync, answer 204 fast.
+// Function URL --> (core) handleWebhookRequest --> state (body hash, TTL) + SQS sync queue
+//
+// The order and the status codes are core/webhook-flow.ts's; this file supplies the side effects:
+// - the raw body bytes exactly as sent (a Function URL passes binary bodies base64-encoded);
+// - a signed body that is not a notification is kept under raw/webhook-rejects/<sha256>.json for inspection;
+// - a new notification for a known user becomes one message per touched stream group for its window; a user
+//   this deployment does not hold is acknowledged and dropped (nothing to sync).
+// Nothing is logged from the body or the headers beyond the user id and the event type's outcome.
+
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { APIGatewayProxyStructuredResultV2, LambdaFunctionURLEvent } from 'aws-lambda';
+import { planWebhookMessages } from '../core/sync-message.ts';
+import { notificationHash } from '../core/webhook.ts';
+import { handleWebhookRequest } from '../core/webhook-flow.ts';
+import { type LambdaRuntime, lambdaRuntime } from '../shared/aws-runtime.ts';
+import { logger } from '../shared/logger.ts';
+import { countMetric, METRIC, metrics } from '../shared/metrics.ts';
+
+/** Huami may replay a notification; a hash is remembered this long (DynamoDB TTL removes it afterwards). */
+export const NOTIFICATION_TTL_MS = 30 * 86_400_000;
+export const WEBHOOK_REJECTS_PREFIX = 'raw/webhook-rejects/';
+
+function rawBodyOf(event: LambdaFunctionURLEvent): Uint8Array {
+  const body = event.body ?? '';
+  return event.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
+}
+
+export function createWebhookHandler(rt: LambdaRuntime) {
+  return middy<LambdaFunctionURLEvent, APIGatewayProxyStructuredResultV2>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics))
+    .handler(async (event): Promise<APIGatewayProxyStructuredResultV2> => {
+      if (event.requestContext?.http?.method !== 'POST') return { statusCode: 405, headers: { allow: 'POST' } };
+      const rawBody = rawBodyOf(event);
+      const hash = notificationHash(rawBody);
+      const result = await handleWebhookRequest(
+        { rawBody, headers: event.headers ?? {} },
+        {
+          publicKeyPem: rt.config.huamiPublicKey,
+          recordNotification: (h) => rt.state.recordNotification(h, rt.clock(), NOTIFICATION_TTL_MS),
+          enqueueSync: async (plan) => {
+            logger.appendKeys({ userId: plan.userId, stream: plan.streams.join(',') });
+            const user = await rt.state.getUser(plan.userId);
+            if (!user?.enabled) {
+              logger.warn('notification for a user this deployment does not sync');
+              return;
+            }
+            const sent = await rt.queue.send(planWebhookMessages(plan, hash));
+            countMetric(METRIC.syncMessagesSent, sent);
+          },
+          keepMalformed: async (body) => {
+            countMetric(METRIC.webhookMalformed);
+            await rt.store.put(`${WEBHOOK_REJECTS_PREFIX}${hash}.json`, body, { contentType: 'application/json' });
+          },
+          countSignatureFailure: () => countMetric(METRIC.webhookSignatureRejected),
+        },
+      );
+      const level = result.statusCode === 204 ? 'info' : result.statusCode === 500 ? 'error' : 'warn';
+      logger[level]('webhook answered', { statusCode: result.statusCode, outcome: result.reason ?? 'queued', hash });
+      if (result.statusCode === 204) return { statusCode: 204 };
+      return {
+        statusCode: result.statusCode,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ message: result.reason ?? 'error' }),
+      };
+    });
+}
+
+export const handler = createWebhookHandler(lambdaRuntime());

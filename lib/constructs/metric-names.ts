@@ -1,22 +1,4 @@
-// The custom metrics the handlers emit (Powertools Metrics, EMF) and the alarms and dashboard read. Powertools
-// adds the `service` dimension (POWERTOOLS_SERVICE_NAME) to every metric, so every reader here selects it.
+// The metric names live with the handlers that emit them (lambdas/shared/metric-names.ts); the alarms and the
+// dashboard read the same constants, so the two cannot drift apart.
 
-export const METRICS_NAMESPACE = 'ZeppLake';
-/** POWERTOOLS_SERVICE_NAME of every function: one value, so an alarm sees a metric whichever function emits it. */
-export const SERVICE_NAME = 'zepp-lake';
-
-export const METRIC = {
-  /** Rows landed in the lake; dimension `stream` (band, workouts, stress, spo2, pai, readiness). */
-  rowsWritten: 'RowsWritten',
-  /** One per user sync that committed its cursor. */
-  syncSucceeded: 'SyncSucceeded',
-  /** A user whose token could not be refreshed: ledger `auth_failed`, a person must log in again. */
-  authFailed: 'AuthFailed',
-  /** Vendor API requests, and the retries among them (429, 5xx). */
-  apiCalls: 'ApiCalls',
-  apiRetries: 'ApiRetries',
-  /** Ledger entries that ended `failed`. */
-  ledgerFailed: 'LedgerFailed',
-  /** Webhook calls whose `Huami-Signature` did not verify. */
-  webhookSignatureRejected: 'WebhookSignatureRejected',
-} as const;
+export { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../../lambdas/shared/metric-names.ts';

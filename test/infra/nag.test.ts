@@ -49,7 +49,7 @@ describe('cdk-nag AwsSolutions checks', () => {
       .filter((resource): resource is string => resource !== undefined);
     for (const resource of resources) {
       expect(resource).toMatch(
-        /^(\*|zepp-lake-prod-storage:LakeBucketArn\/(tables|raw)\/\*|arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:zepp-lake\/users\/\*-\?{6}|<\w+\.Arn>:\*)$/,
+        /^(\*|zepp-lake-prod-storage:LakeBucketArn\/(tables|raw|raw\/webhook-rejects)\/\*|arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:zepp-lake\/users\/\*-\?{6}|<\w+\.Arn>:\*)$/,
       );
     }
   });

@@ -1,0 +1,56 @@
+// Runs the real `zepp-lake` command line in-process against a temp runtime, capturing what it prints.
+
+import { vi } from 'vitest';
+import { openLocalRuntime, type Runtime } from '../../lambdas/cli/local-runtime.ts';
+import { main } from '../../lambdas/cli/main.ts';
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * `zepp-lake --lake <lakeDir> --home <homeDir> ...args`; `whileRunning` gets the stderr written so far (to
+ * act on a prompt or a printed URL before the command ends).
+ */
+export async function runCli(
+  rt: Pick<Runtime, 'lakeDir' | 'homeDir'>,
+  args: string[],
+  whileRunning?: (stderr: () => string) => Promise<void>,
+): Promise<CliRun> {
+  let stderr = '';
+  let stdout = '';
+  const errSpy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stderr += String(chunk);
+    return true;
+  });
+  const logSpy = vi.spyOn(console, 'log').mockImplementation((...parts: unknown[]) => {
+    stdout += `${parts.join(' ')}\n`;
+  });
+  const exitCode = process.exitCode;
+  try {
+    const running = main(['node', 'zepp-lake', '--lake', rt.lakeDir, '--home', rt.homeDir, ...args]);
+    if (whileRunning) await whileRunning(() => stderr);
+    return { code: await running, stderr, stdout };
+  } finally {
+    process.exitCode = exitCode;
+    errSpy.mockRestore();
+    logSpy.mockRestore();
+  }
+}
+
+/** The command ran with its own state store over the same files (the JSON state caches): open them afresh. */
+export function reopen<T extends Runtime & { cleanup(): Promise<void> }>(rt: T): T {
+  return { ...rt, ...openLocalRuntime({ lake: rt.lakeDir, home: rt.homeDir }) };
+}
+
+export async function waitFor<T>(probe: () => T | undefined, what: string, timeoutMs = 5_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v !== undefined) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
