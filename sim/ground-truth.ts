@@ -5,6 +5,7 @@
 // UTC offset of any workout or event instant is D's offset, which is what a tzOffsetAt built from the
 // band_data summaries answers ("the record with the latest midnight at or before the instant").
 
+import { WORKOUT_TYPE_NAMES } from '../lambdas/core/decode-workouts.ts';
 import { type Row, TABLES, type TableName, type TableRows } from '../lambdas/core/schema-registry.ts';
 import { eachDay } from '../lambdas/core/time.ts';
 import { dayEvents, MINUTES_PER_DAY, type SimUser, workoutModel } from './users.ts';
@@ -13,18 +14,8 @@ const SOURCE = 'zepp';
 const MINUTE_MS = 60_000;
 const STAGE_NAMES: Readonly<Record<number, string>> = { 4: 'light', 5: 'deep', 7: 'awake', 8: 'rem' };
 
-/** Workout type names as the lake spells them (reference §4.1; unknown -> `type_<n>`). */
-export const WORKOUT_TYPE_NAMES: Readonly<Record<number, string>> = {
-  1: 'running',
-  6: 'walking',
-  8: 'treadmill',
-  9: 'cycling',
-  10: 'indoor_cycling',
-  14: 'indoor_swimming',
-  16: 'other',
-  23: 'indoor_rowing',
-  92: 'badminton',
-};
+// The type-name table is vocabulary, not decoding logic: the lake's spelling is shared with the decoder.
+export { WORKOUT_TYPE_NAMES };
 
 /** A row with exactly the registry's columns, in order; columns not given are null. */
 function shape(table: TableName, values: Row): Row {

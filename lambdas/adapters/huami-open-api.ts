@@ -22,7 +22,13 @@
 // is read as an absolute epoch-seconds instant and anything smaller as a TTL.
 
 import { AuthExpiredError, RateLimitedError, redact, UpstreamError } from '../core/errors.ts';
-import { type HttpOptions, parseRetryAfter, type RawResponse } from './zepp-api.ts';
+import {
+  type HttpOptions,
+  parseRetryAfter,
+  type RawResponse,
+  type ResolvedHttp as Resolved,
+  resolveHttp as resolve,
+} from './zepp-api.ts';
 
 export type { HttpOptions, RawResponse };
 
@@ -88,30 +94,6 @@ const DEFAULT_API = 'https://api-open.huami.com';
 const TRANSIENT = new Set([429, 500, 502, 503, 504]);
 
 // ------------------------------------------------------------------------------------------ transport
-
-interface Resolved {
-  fetch: typeof fetch;
-  timeoutMs: number;
-  maxRetries: number;
-  baseDelayMs: number;
-  maxDelayMs: number;
-  sleep: (ms: number) => Promise<void>;
-  random: () => number;
-  onRetry?: HttpOptions['onRetry'];
-}
-
-function resolve(http: HttpOptions | undefined): Resolved {
-  return {
-    fetch: http?.fetch ?? globalThis.fetch,
-    timeoutMs: http?.timeoutMs ?? 20_000,
-    maxRetries: Math.max(0, http?.maxRetries ?? 4),
-    baseDelayMs: http?.baseDelayMs ?? 500,
-    maxDelayMs: http?.maxDelayMs ?? 30_000,
-    sleep: http?.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
-    random: http?.random ?? Math.random,
-    onRetry: http?.onRetry,
-  };
-}
 
 function hostsOf(hosts: HuamiOpenHosts | undefined): { auth: string; api: string } {
   const trim = (s: string) => s.replace(/\/+$/, '');

@@ -100,7 +100,8 @@ const LOGIN_ERROR_MESSAGES: Readonly<Record<string, string>> = {
 
 // ------------------------------------------------------------------------------------------- transport
 
-interface ResolvedHttp {
+/** HttpOptions with every default filled in; shared with the huami-open client. */
+export interface ResolvedHttp {
   fetch: typeof fetch;
   timeoutMs: number;
   maxRetries: number;
@@ -111,7 +112,7 @@ interface ResolvedHttp {
   onRetry?: HttpOptions['onRetry'];
 }
 
-function resolveHttp(http: HttpOptions | undefined): ResolvedHttp {
+export function resolveHttp(http: HttpOptions | undefined): ResolvedHttp {
   return {
     fetch: http?.fetch ?? globalThis.fetch,
     timeoutMs: http?.timeoutMs ?? 20_000,
