@@ -33,8 +33,10 @@ export async function buildReport(lakeDir: string): Promise<string> {
     out.push(formatTable(await db.query(rewriteAthenaSql(OVERVIEW_SQL))));
     const trend = rewriteAthenaSql(await readNamedQuery('resting_hr_by_week'));
     const weeks = await db.query(trend);
-    out.push('', '== Resting heart rate, last 8 weeks (athena/queries/resting_hr_by_week.sql) ==');
-    out.push(formatTable(weeks.slice(-8)));
+    out.push('', '== Resting heart rate, last 4 weeks per user (athena/queries/resting_hr_by_week.sql) ==');
+    const byUser = new Map<string, Record<string, unknown>[]>();
+    for (const w of weeks) byUser.set(String(w.user_id), [...(byUser.get(String(w.user_id)) ?? []), w]);
+    out.push(formatTable([...byUser.values()].flatMap((list) => list.slice(-4))));
     const gaps = await db.query(rewriteAthenaSql(GAPS_SQL));
     out.push('', '== Coverage gaps from the ledger ==');
     out.push(gaps.length ? formatTable(gaps) : 'none: every day asked for is written or empty');
