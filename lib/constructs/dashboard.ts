@@ -82,5 +82,19 @@ export class Dashboard extends Construct {
       }),
       new cloudwatch.AlarmStatusWidget({ title: 'Alarms', width: 12, alarms: [...props.alarms] }),
     );
+
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Sync messages sent and deferred, tokens refreshed',
+        width: 12,
+        left: [customMetric(METRIC.syncMessagesSent, hour), customMetric(METRIC.syncDeferred, hour)],
+        right: [customMetric(METRIC.tokensRefreshed, hour)],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Webhook: rejected signatures and malformed bodies',
+        width: 12,
+        left: [customMetric(METRIC.webhookSignatureRejected, hour), customMetric(METRIC.webhookMalformed, hour)],
+      }),
+    );
   }
 }

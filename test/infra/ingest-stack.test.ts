@@ -1,5 +1,6 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { METRIC } from '../../lib/constructs/metric-names.ts';
 import { SCHEDULE_INPUT } from '../../lib/constructs/schedules.ts';
 import type { IngestStack } from '../../lib/ingest-stack.ts';
 import { asArray, composeTestApp, policyStatements } from './infra-fixture.ts';
@@ -385,5 +386,11 @@ describe('IngestStack dashboard', () => {
     const body = JSON.stringify(dashboard?.Properties.DashboardBody);
     expect(body).toContain('{ZeppLake,service,stream} MetricName=\\\\\\"RowsWritten\\\\\\"');
     for (const metric of ['ApiCalls', 'ApiRetries', 'LedgerFailed', 'Duration']) expect(body).toContain(metric);
+  });
+
+  it('graphs every custom metric the handlers emit', () => {
+    const [[, dashboard] = []] = ofType('AWS::CloudWatch::Dashboard');
+    const body = JSON.stringify(dashboard?.Properties.DashboardBody);
+    for (const metric of Object.values(METRIC)) expect(body, metric).toContain(metric);
   });
 });
