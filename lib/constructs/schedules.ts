@@ -25,7 +25,8 @@ export interface SchedulesProps {
 
 /** The event each schedule delivers to its function. */
 export const SCHEDULE_INPUT = {
-  sync: { trigger: 'schedule', job: 'sync' },
+  // The scheduled time names the run, so a retried delivery of the same run produces the same message ids.
+  sync: { trigger: 'schedule', job: 'sync', scheduledTime: scheduler.ContextAttribute.scheduledTime },
   tokenRefresh: { trigger: 'schedule', job: 'token-refresh' },
 } as const;
 
