@@ -4,11 +4,11 @@
 //
 // Input (env): BENCH_SIM_URL, BENCH_EMAIL, BENCH_PASSWORD (the simulator's synthetic credentials).
 
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parquetRowCount } from '../lambdas/adapters/parquet.ts';
 import { loginZepp, syncUsers } from '../lambdas/cli/sync-command.ts';
-import { tempRuntime } from '../test/support/local-lake.ts';
+import { walk as filesUnder, tempRuntime } from '../test/support/local-lake.ts';
 
 export interface BackfillResult {
   wallMs: number;
@@ -25,22 +25,6 @@ export interface BackfillResult {
   ledger: { written: number; empty: number; failed: number; authFailed: number };
   errors: string[];
   maxRssKiB: number;
-}
-
-async function filesUnder(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  let entries: import('node:fs').Dirent[];
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch {
-    return out;
-  }
-  for (const e of entries) {
-    const full = join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await filesUnder(full)));
-    else out.push(full);
-  }
-  return out;
 }
 
 function need(name: string): string {

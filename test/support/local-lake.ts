@@ -34,7 +34,8 @@ export async function loginAll(rt: Runtime, sim: Simulator, userIds?: string[]):
   }
 }
 
-async function walk(dir: string): Promise<string[]> {
+/** Every file below `dir` (none when it does not exist). */
+export async function walk(dir: string): Promise<string[]> {
   const out: string[] = [];
   let entries: import('node:fs').Dirent[];
   try {
