@@ -39,6 +39,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { WriteConflictError } from '../core/errors.ts';
 import type { Cursor, LedgerEntry, StateStore, StreamName, UserRecord } from '../core/ports.ts';
+import { assertValidUserId } from '../core/user-id.ts';
 
 const PROFILE = 'PROFILE';
 const LEASE = 'LEASE';
@@ -104,6 +105,7 @@ function toUser(item: Item): UserRecord {
     createdAt: item.createdAt,
     wrongRegionSuspected: typeof item.wrongRegionSuspected === 'boolean' ? item.wrongRegionSuspected : undefined,
     lastSuccessAt: optionalNumber(item, 'lastSuccessAt'),
+    simulated: item.simulated === true ? true : undefined,
   }) as unknown as UserRecord;
 }
 
@@ -151,6 +153,7 @@ export class DynamoStateStore implements StateStore {
   }
 
   async putUser(user: UserRecord): Promise<void> {
+    assertValidUserId(user.userId);
     await this.call('PutItem (user)', () =>
       this.client.send(
         new PutCommand({

@@ -6,6 +6,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { WriteConflictError } from '../core/errors.ts';
 import type { Cursor, LedgerEntry, StateStore, StreamName, UserRecord } from '../core/ports.ts';
+import { assertValidUserId } from '../core/user-id.ts';
 
 interface StateFile {
   version: 1;
@@ -61,6 +62,7 @@ export class JsonFileStateStore implements StateStore {
     return this.run((s) => s.users[userId], false);
   }
   putUser(user: UserRecord): Promise<void> {
+    assertValidUserId(user.userId);
     return this.run((s) => {
       s.users[user.userId] = user;
     }, true);

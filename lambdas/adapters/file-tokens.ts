@@ -4,6 +4,7 @@
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { TokenStore, UserTokens } from '../core/ports.ts';
+import { assertValidUserId } from '../core/user-id.ts';
 
 export class FileTokenStore implements TokenStore {
   constructor(readonly path: string) {}
@@ -30,6 +31,7 @@ export class FileTokenStore implements TokenStore {
     return (await this.readAll())[userId];
   }
   async put(userId: string, tokens: UserTokens): Promise<void> {
+    assertValidUserId(userId);
     const all = await this.readAll();
     all[userId] = tokens;
     await this.writeAll(all);

@@ -17,6 +17,7 @@ import {
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import type { SourceId, TokenStore, UserTokens } from '../core/ports.ts';
+import { isValidUserId } from '../core/user-id.ts';
 
 const DEFAULT_PREFIX = 'zepp-lake/users/';
 const DEFAULT_CACHE_TTL_MS = 60_000;
@@ -63,7 +64,7 @@ export class SecretsManagerTokenStore implements TokenStore {
 
   /** The secret's name for a user. */
   secretName(userId: string): string {
-    if (!USER_ID_PATTERN.test(userId)) {
+    if (!USER_ID_PATTERN.test(userId) || !isValidUserId(userId)) {
       throw new TokenStoreError(`user id ${JSON.stringify(userId)} cannot be part of a secret name`);
     }
     return `${this.prefix}${userId}`;

@@ -3,12 +3,16 @@
 
 import { MalformedPayloadError } from './errors.ts';
 import type { DecodeContext } from './ports.ts';
+import { assertRowsFit, saneMs } from './row-guard.ts';
 import type { Row, TableRows } from './schema-registry.ts';
 import { parseDate } from './time.ts';
 import { base64Bytes, checkLegacyEnvelope, isObject, type JsonObject, num, requiredNum, str } from './vendor-values.ts';
 
 const NO_ACTIVITY_KIND = 0x7e;
 const MINUTE_MS = 60_000;
+const MINUTES_PER_DAY = 1440;
+/** Real UTC offsets run from -12:00 to +14:00; 18 h is the ISO 8601 bound. */
+const MAX_TZ_S = 18 * 3600;
 const SLEEP_STAGE_NAMES: Readonly<Record<number, string>> = { 4: 'light', 5: 'deep', 7: 'awake', 8: 'rem' };
 
 /**
@@ -63,6 +67,9 @@ function decodeDay(record: unknown, ctx: DecodeContext, path: string): { date: s
   const date = dateValue;
   const summary = summaryObject(record.summary, `${path}summary`);
   const tz = requiredNum(summary.tz, `${path}summary.tz`);
+  if (!Number.isInteger(tz) || Math.abs(tz) > MAX_TZ_S) {
+    throw new MalformedPayloadError(`${path}summary.tz`, `not a UTC offset in seconds: ${tz}`);
+  }
   const midnight = midnightUtc - tz * 1000;
   const deviceId = str(record.device_id, `${path}device_id`) ?? str(record.source, `${path}source`);
   const { userId, source } = ctx;
@@ -75,6 +82,16 @@ function decodeDay(record: unknown, ctx: DecodeContext, path: string): { date: s
   const sleep = slp ? decodeSleep(slp, `${path}summary.slp`, { userId, source, date, tz, midnight }) : undefined;
   rows.sleep_session = sleep?.session ? [sleep.session] : [];
   rows.sleep_stage = sleep?.stages ?? [];
+  // Minute rows are built from bytes, the checked tz and the day's midnight: only their time range can be
+  // wrong, so they skip the per-cell guard (a year is ~500k of them) and their first and last minute are checked.
+  const { activity_minute: minuteRows = [], ...otherRows } = rows;
+  const first = minuteRows[0];
+  const last = minuteRows[minuteRows.length - 1];
+  if (first && last) {
+    saneMs(first.ts as number, `${path}date_time`);
+    saneMs(last.ts as number, `${path}data`);
+  }
+  assertRowsFit(otherRows);
   return { date, rows };
 }
 
@@ -98,7 +115,10 @@ function activityBytes(value: unknown, field: string): Buffer {
     const sf = `${field}[${i}]`;
     if (!isObject(segment)) throw new MalformedPayloadError(sf, 'expected an object');
     const start = requiredNum(segment.start, `${sf}.start`);
-    if (!Number.isInteger(start) || start < 0) throw new MalformedPayloadError(`${sf}.start`, `bad minute ${start}`);
+    // A segment starts within its day; a huge start would allocate a timeline of millions of minutes.
+    if (!Number.isInteger(start) || start < 0 || start >= MINUTES_PER_DAY) {
+      throw new MalformedPayloadError(`${sf}.start`, `bad minute ${start}`);
+    }
     const bytes = base64Bytes(segment.value, `${sf}.value`);
     if (bytes.length % 3 !== 0) {
       throw new MalformedPayloadError(`${sf}.value`, `length ${bytes.length} bytes is not a multiple of 3`);

@@ -3,11 +3,14 @@
 
 import { MalformedPayloadError } from './errors.ts';
 import type { DecodeContext } from './ports.ts';
+import { assertRowsFit, EARLIEST_MS, LATEST_MS, saneMs } from './row-guard.ts';
 import type { Row, TableName, TableRows } from './schema-registry.ts';
 import { localDateOf } from './time.ts';
 import { isObject, type JsonObject, jsonField, num, numOrNull, requiredNum, str } from './vendor-values.ts';
 
 const READINESS_SENTINELS = [255, 32767];
+/** Real UTC offsets run from -12:00 to +14:00; 18 h is the ISO 8601 bound. */
+const MAX_TZ_S = 18 * 3600;
 
 /** Sub-types that identify an item's event type when `eventType` is absent (as in trimmed samples). */
 const EVENT_TYPE_OF_SUBTYPE: Readonly<Record<string, string>> = {
@@ -26,7 +29,8 @@ interface Placed {
   ts: number;
 }
 
-function place(ctx: DecodeContext, ts: number, tzOverride?: number | null): Placed {
+function place(ctx: DecodeContext, ts: number, field: string, tzOverride?: number | null): Placed {
+  saneMs(ts, field);
   const tz = tzOverride ?? ctx.tzOffsetAt?.(ts) ?? null;
   return { user_id: ctx.userId, local_date: localDateOf(ts, tz ?? 0), tz_offset_s: tz, ts };
 }
@@ -41,7 +45,7 @@ function decodeStress(item: JsonObject, f: string, ctx: DecodeContext, rows: Tab
   const ts = requiredNum(item.timestamp, `${f}timestamp`);
   const deviceId = str(item.deviceId, `${f}deviceId`);
   push(rows, 'stress', {
-    ...place(ctx, ts),
+    ...place(ctx, ts, `${f}timestamp`),
     kind: 'day',
     value: num(item.avgStress, `${f}avgStress`),
     min_stress: num(item.minStress, `${f}minStress`),
@@ -61,6 +65,7 @@ function decodeStress(item: JsonObject, f: string, ctx: DecodeContext, rows: Tab
     if (!isObject(reading)) throw new MalformedPayloadError(`${f}data[${i}]`, 'expected an object');
     const time = reading.time;
     const t = typeof time === 'number' && Number.isFinite(time) ? time : requiredNum(time, `${f}data[${i}].time`);
+    if (!(Number.isSafeInteger(t) && t >= EARLIEST_MS && t < LATEST_MS)) saneMs(t, `${f}data[${i}].time`);
     const value = reading.value;
     const v = typeof value === 'number' && Number.isFinite(value) ? value : num(value, `${f}data[${i}].value`);
     const tz = ctx.tzOffsetAt?.(t) ?? null;
@@ -93,7 +98,7 @@ function decodeBloodOxygen(item: JsonObject, f: string, ctx: DecodeContext, rows
   }
   const extra = extraValue ?? {};
   push(rows, 'spo2', {
-    ...place(ctx, ts),
+    ...place(ctx, ts, `${f}timestamp`),
     kind,
     spo2: kind === 'click' ? num(extra.spo2, `${f}extra.spo2`) : null,
     spo2_decrease: kind === 'osa_event' ? num(extra.spo2_decrease, `${f}extra.spo2_decrease`) : null,
@@ -108,9 +113,12 @@ function decodeBloodOxygen(item: JsonObject, f: string, ctx: DecodeContext, rows
 function decodePai(item: JsonObject, f: string, ctx: DecodeContext, rows: TableRows): void {
   const ts = requiredNum(item.timestamp, `${f}timestamp`);
   const quarterHours = num(item.timeZone, `${f}timeZone`);
+  if (quarterHours !== null && !(Number.isInteger(quarterHours) && Math.abs(quarterHours * 900) <= MAX_TZ_S)) {
+    throw new MalformedPayloadError(`${f}timeZone`, `not a UTC offset in quarter hours: ${quarterHours}`);
+  }
   const n = (key: string) => num(item[key], `${f}${key}`);
   push(rows, 'pai', {
-    ...place(ctx, ts, quarterHours === null ? undefined : quarterHours * 900),
+    ...place(ctx, ts, `${f}timestamp`, quarterHours === null ? undefined : quarterHours * 900),
     daily_pai: n('dailyPai'),
     total_pai: n('totalPai'),
     rest_hr: n('restHr'),
@@ -136,9 +144,10 @@ function decodeReadiness(item: JsonObject, f: string, ctx: DecodeContext, rows: 
   const vf = nested ? `${f}value.` : f;
   const nestedTs = nested ? num(values.timestamp, `${vf}timestamp`) : null;
   const ts = nestedTs ?? requiredNum(item.timestamp, `${f}timestamp`);
+  const tsField = nestedTs === null ? `${f}timestamp` : `${vf}timestamp`;
   const n = (key: string) => numOrNull(values[key], `${vf}${key}`, READINESS_SENTINELS);
   push(rows, 'readiness', {
-    ...place(ctx, ts),
+    ...place(ctx, ts, tsField),
     kind,
     readiness_score: n('rdnsScore'),
     hrv_ms: n('sleepHRV'),
@@ -185,5 +194,5 @@ export function decodeEvents(body: unknown, ctx: DecodeContext): TableRows {
   } else {
     decodeItem(body, '');
   }
-  return rows;
+  return assertRowsFit(rows);
 }

@@ -61,6 +61,7 @@ import {
 } from './decode-workouts.ts';
 import { MalformedPayloadError } from './errors.ts';
 import type { DecodeContext } from './ports.ts';
+import { assertRowsFit, saneMs } from './row-guard.ts';
 import type { Row, TableRows } from './schema-registry.ts';
 import { localDateOf, parseDate } from './time.ts';
 import { isObject, type JsonObject, num, numOrNull, str } from './vendor-values.ts';
@@ -104,6 +105,10 @@ const MINUTE_MS = 60_000;
 const HR_SENTINELS = [0, 254, 255] as const;
 
 export function decodeHuamiOpen(resource: HuamiOpenResource, body: unknown, ctx: HuamiOpenDecodeContext): TableRows {
+  return assertRowsFit(decodeResource(resource, body, ctx));
+}
+
+function decodeResource(resource: HuamiOpenResource, body: unknown, ctx: HuamiOpenDecodeContext): TableRows {
   switch (resource) {
     case 'profile':
       if (!isObject(body)) throw new MalformedPayloadError('body', 'expected the profile object');
@@ -336,7 +341,7 @@ export function decodeHuamiOpenMinutes(
     });
   }
   const list = [...rows.values()].sort((a, b) => (a.ts as number) - (b.ts as number));
-  return list.length > 0 ? { activity_minute: list } : {};
+  return assertRowsFit(list.length > 0 ? { activity_minute: list } : {});
 }
 
 // ------------------------------------------------------------------------------------------ sports
@@ -345,8 +350,8 @@ function decodeSports(body: unknown, ctx: HuamiOpenDecodeContext): Row[] {
   return itemsOf(body).map((item, i) => {
     const f = (k: string) => `items[${i}].${k}`;
     const trackid = required(num(item.trackId, f('trackId')), f('trackId'));
-    const startS = num(item.startTime, f('startTime')) ?? trackid;
-    const startMs = secondsToMs(startS);
+    const startTime = num(item.startTime, f('startTime'));
+    const startMs = saneMs(secondsToMs(startTime ?? trackid), f(startTime === null ? 'trackId' : 'startTime'));
     const end = num(item.endTime, f('endTime'));
     const pace = num(item.averagePace, f('averagePace'));
     const device = str(item.device, f('device'));
@@ -399,7 +404,7 @@ function withOfficialNames<T>(decode: () => T): T {
 function decodeSportDetail(body: unknown, ctx: HuamiOpenDecodeContext): Row[] {
   if (!isObject(body)) throw new MalformedPayloadError('body', 'expected the sportDetail object');
   const trackid = required(num(body.trackId, 'trackId'), 'trackId');
-  const { tz, off } = zoneOf(ctx, trackid * 1000);
+  const { tz, off } = zoneOf(ctx, saneMs(trackid * 1000, 'trackId'));
   const localDate = localDateOf(trackid * 1000, off);
   const bySecond = new Map<number, Row>();
   const at = (t: number): Row => {

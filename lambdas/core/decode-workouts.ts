@@ -3,6 +3,7 @@
 
 import { MalformedPayloadError } from './errors.ts';
 import type { DecodeContext } from './ports.ts';
+import { assertRowsFit, saneMs } from './row-guard.ts';
 import type { Row, TableRows } from './schema-registry.ts';
 import { localDateOf } from './time.ts';
 import { checkLegacyEnvelope, isObject, type JsonObject, num, numOrNull, str } from './vendor-values.ts';
@@ -45,7 +46,8 @@ function parseTrackid(value: unknown, field: string): number {
   return n;
 }
 
-function workoutTz(ctx: DecodeContext, startMs: number): { tz: number | null; localDate: string } {
+function workoutTz(ctx: DecodeContext, startMs: number, field: string): { tz: number | null; localDate: string } {
+  saneMs(startMs, field);
   const tz = ctx.tzOffsetAt?.(startMs) ?? null;
   return { tz, localDate: localDateOf(startMs, tz ?? 0) };
 }
@@ -56,10 +58,10 @@ export function decodeWorkoutItem(item: unknown, ctx: DecodeContext, path = ''):
   const f = (key: string) => `${path}${key}`;
   const trackid = parseTrackid(item.trackid, f('trackid'));
   const startMs = trackid * 1000;
-  const { tz, localDate } = workoutTz(ctx, startMs);
+  const { tz, localDate } = workoutTz(ctx, startMs, f('trackid'));
   const end = numOrNull(item.end_time, f('end_time'), NA);
   const type = num(item.type, f('type'));
-  return {
+  const row: Row = {
     user_id: ctx.userId,
     local_date: localDate,
     tz_offset_s: tz,
@@ -67,7 +69,7 @@ export function decodeWorkoutItem(item: unknown, ctx: DecodeContext, path = ''):
     workout_type: type,
     workout_type_name: workoutTypeName(type),
     start_ts: startMs,
-    end_ts: end === null ? null : end * 1000,
+    end_ts: end === null ? null : saneMs(end * 1000, f('end_time')),
     duration_s: numOrNull(item.run_time, f('run_time'), NA),
     distance_m: numOrNull(item.dis, f('dis'), NA),
     calories: numOrNull(item.calorie, f('calorie'), NA),
@@ -83,6 +85,8 @@ export function decodeWorkoutItem(item: unknown, ctx: DecodeContext, path = ''):
     track_source: str(item.source, f('source')),
     source: ctx.source,
   };
+  assertRowsFit({ workout: [row] });
+  return row;
 }
 
 /**
@@ -129,13 +133,18 @@ export function splitEntries(series: unknown, field: string): string[] {
   return entries;
 }
 
+/** An entry as an error message shows it: quoted, and short (one bad entry may hold a megabyte). */
+function quoted(text: string | undefined): string {
+  return text === undefined ? 'null' : JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}...` : text);
+}
+
 function parseNumber(text: string | undefined, field: string): number {
   const t = text?.trim();
   if (t) {
     const n = Number(t);
     if (Number.isFinite(n)) return n;
   }
-  throw new MalformedPayloadError(field, `bad value ${JSON.stringify(text ?? null)}`);
+  throw new MalformedPayloadError(field, `bad value ${quoted(text)}`);
 }
 
 /** A pair-series time delta: empty means one second. */
@@ -176,7 +185,7 @@ export function decodeGpsSeries(detail: JsonObject, trackid: number): GpsSample[
       continue;
     }
     const comma = pair.indexOf(',');
-    if (comma < 0) throw new MalformedPayloadError(`longitude_latitude[${i}]`, `bad pair ${JSON.stringify(pair)}`);
+    if (comma < 0) throw new MalformedPayloadError(`longitude_latitude[${i}]`, `bad pair ${quoted(pair)}`);
     lat += parseNumber(pair.slice(0, comma), `longitude_latitude[${i}]`);
     lon += parseNumber(pair.slice(comma + 1), `longitude_latitude[${i}]`);
     out.push({ t, lat: lat / 1e8, lon: lon / 1e8, altitudeM });
@@ -204,8 +213,7 @@ function decodeTimedSeries(
     if (entry === '') continue;
     const parts = entry.split(',');
     const ef = `${field}[${i}]`;
-    if (parts.length < fields)
-      throw new MalformedPayloadError(ef, `expected ${fields} fields in ${JSON.stringify(entry)}`);
+    if (parts.length < fields) throw new MalformedPayloadError(ef, `expected ${fields} fields in ${quoted(entry)}`);
     t += parseDelta(parts[0], ef);
     const value = parseNumber(parts[1], ef);
     v = cumulative ? v + value : value;
@@ -292,7 +300,7 @@ export function decodeWorkoutDetail(detail: unknown, summaryItem: unknown | unde
   if (workout && workout.trackid !== trackid) {
     throw new MalformedPayloadError('summary.trackid', `is ${workout.trackid}, the detail is ${trackid}`);
   }
-  const { tz, localDate } = workoutTz(ctx, trackid * 1000);
+  const { tz, localDate } = workoutTz(ctx, trackid * 1000, 'trackid');
 
   const bySecond = new Map<number, Row>();
   const at = (t: number): Row => {
@@ -331,5 +339,5 @@ export function decodeWorkoutDetail(detail: unknown, summaryItem: unknown | unde
   const samples = [...bySecond.values()].sort((a, b) => (a.ts as number) - (b.ts as number));
   const rows: TableRows = { workout_sample: samples };
   if (workout) rows.workout = [workout];
-  return rows;
+  return assertRowsFit(rows);
 }

@@ -21,6 +21,7 @@
 import { createHash } from 'node:crypto';
 import { MalformedPayloadError } from './errors.ts';
 import { STREAMS, type StreamName, type UserRecord } from './ports.ts';
+import { isValidUserId } from './user-id.ts';
 import type { NotificationSyncPlan } from './webhook.ts';
 
 export type SyncReason = 'schedule' | 'webhook' | 'manual';
@@ -89,7 +90,6 @@ export function planWebhookMessages(plan: NotificationSyncPlan, notificationHash
 }
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
-const USER_ID = /^[A-Za-z0-9_+=.@-]{1,200}$/;
 const REASONS: readonly SyncReason[] = ['schedule', 'webhook', 'manual'];
 
 export function parseSyncMessage(body: string): SyncMessage {
@@ -102,13 +102,15 @@ export function parseSyncMessage(body: string): SyncMessage {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw new MalformedPayloadError('body', 'expected a JSON object');
   const o = value as Record<string, unknown>;
-  if (typeof o.userId !== 'string' || !USER_ID.test(o.userId))
-    throw new MalformedPayloadError('userId', 'missing or not a user id');
+  if (!isValidUserId(o.userId)) throw new MalformedPayloadError('userId', 'missing or not a user id');
   if (!Array.isArray(o.streams) || o.streams.length === 0)
     throw new MalformedPayloadError('streams', 'expected a non-empty list of streams');
   for (const s of o.streams) {
     if (!(STREAMS as readonly unknown[]).includes(s))
-      throw new MalformedPayloadError('streams', `unknown stream ${JSON.stringify(s)}; known: ${STREAMS.join(', ')}`);
+      throw new MalformedPayloadError(
+        'streams',
+        `unknown stream ${JSON.stringify(s).slice(0, 40)}; known: ${STREAMS.join(', ')}`,
+      );
   }
   for (const f of ['from', 'to'] as const) {
     if (o[f] !== undefined && (typeof o[f] !== 'string' || !DATE.test(o[f] as string)))

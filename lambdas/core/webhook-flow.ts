@@ -5,6 +5,8 @@
 //   handleWebhookRequest(req, deps): Promise<WebhookResult>
 //
 // Order matters:
+// 0. A body over MAX_NOTIFICATION_BYTES is answered 413 unread: a notification is a few hundred bytes, and
+//    neither the signature check nor the reject archive should spend time or storage on megabytes.
 // 1. The signature is checked over the exact raw bytes BEFORE anything is parsed: an unsigned or tampered
 //    body is never read (401, `countSignatureFailure()`).
 // 2. A correctly signed body that is not a valid notification is kept for inspection (`keepMalformed`) and
@@ -43,12 +45,14 @@ export interface WebhookDeps {
 }
 
 export interface WebhookResult {
-  statusCode: 204 | 400 | 401 | 500;
+  statusCode: 204 | 400 | 401 | 413 | 500;
   /** short, never contains the signature or the body */
   reason?: string;
 }
 
 export const SIGNATURE_HEADER = 'huami-signature';
+/** Huami's notifications are a few hundred bytes; 64 KiB leaves room for any `data` they may grow. */
+export const MAX_NOTIFICATION_BYTES = 64 * 1024;
 
 function header(headers: Record<string, string | undefined>, name: string): string | undefined {
   for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === name) return v;
@@ -56,6 +60,9 @@ function header(headers: Record<string, string | undefined>, name: string): stri
 }
 
 export async function handleWebhookRequest(req: WebhookRequest, deps: WebhookDeps): Promise<WebhookResult> {
+  if (req.rawBody.byteLength > MAX_NOTIFICATION_BYTES) {
+    return { statusCode: 413, reason: `body is ${req.rawBody.byteLength} bytes; at most ${MAX_NOTIFICATION_BYTES}` };
+  }
   const signature = header(req.headers, SIGNATURE_HEADER);
   if (!verifyHuamiSignature(req.rawBody, signature, deps.publicKeyPem)) {
     deps.countSignatureFailure();

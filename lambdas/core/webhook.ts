@@ -95,7 +95,8 @@ function epochSeconds(value: unknown, field: string, required: boolean): number 
 export function parseNotification(rawBody: Uint8Array): HuamiNotification {
   let body: unknown;
   try {
-    body = JSON.parse(Buffer.from(rawBody).toString('utf8'));
+    // fatal: a body that is not UTF-8 is refused, not read with U+FFFD in place of the bad bytes.
+    body = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(rawBody));
   } catch (cause) {
     throw new MalformedPayloadError('body', 'not valid JSON', { cause });
   }

@@ -12,6 +12,7 @@ import {
   type TableRows,
   tableDef,
 } from '../core/schema-registry.ts';
+import { assertValidUserId } from '../core/user-id.ts';
 
 /** The Parquet codec, injected so the engine does not pick the writer. */
 export interface ParquetCodec {
@@ -41,6 +42,7 @@ export async function writeTableRows(
   userId: string,
   rows: TableRows,
 ): Promise<LakeWriteResult> {
+  assertValidUserId(userId); // the id is part of every object key written below
   const result: LakeWriteResult = { objectsWritten: 0, objectsUnchanged: 0, rowsIn: 0, conflictsRetried: 0 };
   for (const table of TABLE_NAMES) {
     const list = rows[table];

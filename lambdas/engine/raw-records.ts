@@ -3,6 +3,7 @@
 
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { ObjectStore, SourceId } from '../core/ports.ts';
+import { assertValidUserId } from '../core/user-id.ts';
 
 export interface RawRecord {
   source: SourceId;
@@ -22,6 +23,7 @@ export interface RawRecord {
 }
 
 export function rawKey(source: SourceId, endpoint: string, userId: string, name: string): string {
+  assertValidUserId(userId); // the id is a path segment of the key
   return `raw/${source}/${endpoint}/user-${userId}/${name}.json.gz`;
 }
 

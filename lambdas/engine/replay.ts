@@ -3,6 +3,7 @@
 
 import type { ObjectStore, SourceId } from '../core/ports.ts';
 import { monthObjectKey, TABLE_NAMES, type TableRows } from '../core/schema-registry.ts';
+import { assertValidUserId } from '../core/user-id.ts';
 import { appendRows, decodeRaw } from './decode-raw.ts';
 import { type ParquetCodec, writeTableRows } from './lake-writer.ts';
 import { decodeRawRecord, type RawRecord } from './raw-records.ts';
@@ -34,7 +35,8 @@ export async function listUserRawKeys(store: ObjectStore, userId: string): Promi
 }
 
 export async function replayUser(opts: ReplayOptions): Promise<ReplayReport> {
-  const { store, codec, userId } = opts;
+  const { store, codec } = opts;
+  const userId = assertValidUserId(opts.userId);
   const report: ReplayReport = { userId, rawObjects: 0, rows: 0, objectsWritten: 0, rejects: [] };
   const raws: RawRecord[] = [];
   for (const key of await listUserRawKeys(store, userId)) {
