@@ -16,6 +16,7 @@ export const RATE_FAULTS = [
   'truncate',
   'expire-legacy',
   'expire-rest',
+  'malformed',
 ] as const;
 export type RateFault = (typeof RATE_FAULTS)[number];
 
@@ -34,6 +35,14 @@ export interface FaultSpec {
   'expire-legacy'?: FaultRate;
   /** Revoke the user's app tokens on a REST `/users/...` request: 401 `{code:102}` until re-minted. */
   'expire-rest'?: FaultRate;
+  /** Answer 200 with valid JSON whose payload is broken (a summary that is not base64 JSON, items that are not a list). */
+  malformed?: FaultRate;
+  /** 429s come without a `Retry-After` header (the client must back off on its own). */
+  'no-retry-after'?: boolean;
+  /** Every workout history page after the first starts again with the previous page's last trackid. */
+  'repeat-trackid'?: boolean;
+  /** Workouts per history page (default HISTORY_PAGE_SIZE, 200); small pages make paging faults reachable. */
+  historyPageSize?: number;
   /** Data calls answer success with nothing in them; the devices list still shows recent activity. */
   'wrong-region'?: boolean;
   /** Answer 500 `{code:-50000}` when the `appPlatform` / `appname` headers are missing. */
@@ -51,10 +60,11 @@ export type FaultKind = 'legacy' | 'rest';
 /** What the server should do with one data request. */
 export type FaultDecision =
   | { fault: 'none' }
-  | { fault: '429'; retryAfterS: number }
+  | { fault: '429'; retryAfterS: number | null }
   | { fault: '500' | '502' | '503' }
   | { fault: 'slow'; delayMs: number }
   | { fault: 'truncate' }
+  | { fault: 'malformed' }
   | { fault: 'expire-legacy' | 'expire-rest' };
 
 function parseRate(name: string, value: string | undefined): FaultRate {
@@ -77,19 +87,27 @@ export function parseFaultSpec(spec: string): FaultSpec {
     const colon = part.indexOf(':');
     const name = colon < 0 ? part : part.slice(0, colon);
     const value = colon < 0 ? undefined : part.slice(colon + 1);
-    if (name === 'wrong-region' || name === 'require-app-headers') {
+    if (
+      name === 'wrong-region' ||
+      name === 'require-app-headers' ||
+      name === 'no-retry-after' ||
+      name === 'repeat-trackid'
+    ) {
       out[name] = value === undefined || value === 'true' || value === 'on';
-    } else if (name === 'slow-ms' || name === 'retry-after' || name === 'seed') {
+    } else if (name === 'slow-ms' || name === 'retry-after' || name === 'seed' || name === 'history-page') {
       const n = Number(value);
       if (!Number.isInteger(n) || n < 0) throw new RangeError(`fault option ${name}: bad value ${value}`);
+      if (name === 'history-page' && n < 2)
+        throw new RangeError(`fault option history-page: needs 2 or more, got ${n}`);
       if (name === 'slow-ms') out.slowMs = n;
       else if (name === 'retry-after') out.retryAfterS = n;
+      else if (name === 'history-page') out.historyPageSize = n;
       else out.seed = n;
     } else if ((RATE_FAULTS as readonly string[]).includes(name)) {
       out[name as RateFault] = parseRate(name, value);
     } else {
       throw new RangeError(
-        `unknown fault ${name}; known: ${[...RATE_FAULTS, 'wrong-region', 'require-app-headers'].join(', ')}`,
+        `unknown fault ${name}; known: ${[...RATE_FAULTS, 'wrong-region', 'require-app-headers', 'no-retry-after', 'repeat-trackid', 'history-page'].join(', ')}`,
       );
     }
   }
@@ -107,6 +125,7 @@ const ORDER: readonly RateFault[] = [
   '5xx',
   'slow',
   'truncate',
+  'malformed',
 ];
 
 export class FaultInjector {
@@ -139,6 +158,15 @@ export class FaultInjector {
     return this.spec['require-app-headers'] === true;
   }
 
+  get repeatTrackId(): boolean {
+    return this.spec['repeat-trackid'] === true;
+  }
+
+  /** Workouts per history page, when the spec overrides the server's default. */
+  get historyPageSize(): number | undefined {
+    return this.spec.historyPageSize;
+  }
+
   count(name: string): void {
     this.fired[name] = (this.fired[name] ?? 0) + 1;
   }
@@ -169,7 +197,7 @@ export class FaultInjector {
   private toDecision(name: RateFault): FaultDecision {
     switch (name) {
       case '429':
-        return { fault: '429', retryAfterS: this.spec.retryAfterS ?? 1 };
+        return { fault: '429', retryAfterS: this.spec['no-retry-after'] ? null : (this.spec.retryAfterS ?? 1) };
       case '5xx':
         return { fault: this.rng.pick(['500', '502', '503'] as const) };
       case '500':
@@ -180,6 +208,8 @@ export class FaultInjector {
         return { fault: 'slow', delayMs: this.spec.slowMs ?? 3000 };
       case 'truncate':
         return { fault: 'truncate' };
+      case 'malformed':
+        return { fault: 'malformed' };
       case 'expire-legacy':
       case 'expire-rest':
         return { fault: name };

@@ -89,6 +89,8 @@ export interface HuamiOpenSimulator {
   clientSecret: string;
   publicKeyPem: string;
   requests: { method: string; path: string; status: number }[];
+  /** Every authorization code, access token and refresh token minted so far (tests look for leaks of them). */
+  mintedSecrets(): string[];
   authorize(userId: string, params: { clientId: string; redirectUri: string; scope?: string; state?: string }): string;
   groundTruth(userId: string, range: { from: string; to: string }): TableRows;
   revokeConsent(userId: string): void;
@@ -713,7 +715,12 @@ export async function startHuamiOpenSimulator(options: HuamiOpenSimOptions = {})
   const faultRandom = prng(hashString(`faults|${seed}`));
   const requests: HuamiOpenSimulator['requests'] = [];
 
-  const newToken = () => randomBytes(24).toString('base64');
+  const minted: string[] = [];
+  const newToken = () => {
+    const value = randomBytes(24).toString('base64');
+    minted.push(value);
+    return value;
+  };
   const issueTokens = (userId: string, cid: string, refreshToken?: string) => {
     const accessToken = newToken();
     accessTokens.set(accessToken, { userId, clientId: cid, expiresAt: Date.now() + accessLifetimeMs });
@@ -1098,11 +1105,13 @@ export async function startHuamiOpenSimulator(options: HuamiOpenSimOptions = {})
     clientSecret,
     publicKeyPem,
     requests,
+    mintedSecrets: () => [...minted],
     authorize(userId, params) {
       if (!userById.has(userId)) throw new Error(`unknown simulated user ${userId}`);
       if (params.clientId !== clientId) throw new Error('unknown client_id');
       revoked.delete(userId); // consenting again restores access
       const code = randomBytes(12).toString('hex');
+      minted.push(code);
       codes.set(code, {
         userId,
         clientId: params.clientId,

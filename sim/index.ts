@@ -41,6 +41,8 @@ export interface Simulator {
   users: SimUserInfo[];
   setFaults(spec: FaultSpec | string): void;
   stats(): SimStats;
+  /** Every login code, login token and app token minted so far: secrets a test can look for in what was written. */
+  mintedSecrets(): string[];
   /** Exact rows of every data table the lake must hold after a complete sync of [from, to] (default: everything). */
   groundTruth(userId: string, range?: { from: string; to: string }): TableRows;
   close(): Promise<void>;
@@ -76,6 +78,7 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
     users: users.map((u) => u.info()),
     setFaults: (spec) => sim.faults.set(spec),
     stats: () => sim.stats(),
+    mintedSecrets: () => sim.mintedSecrets(),
     groundTruth: (userId, range) => {
       const user = byId.get(userId);
       if (!user) throw new Error(`no simulated user ${userId}`);

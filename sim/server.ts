@@ -75,6 +75,7 @@ export class SimServer {
   readonly faults: FaultInjector;
   private readonly requests: Record<string, number> = {};
   private invalidToken = 0;
+  private readonly minted: string[] = [];
   private readonly latencyMs: number;
   private readonly throttle: LoginThrottle | false;
 
@@ -90,6 +91,17 @@ export class SimServer {
 
   stats(): SimStats {
     return { requests: { ...this.requests }, faults: { ...this.faults.fired }, invalidToken: this.invalidToken };
+  }
+
+  /** Every one-time login code, login token and app token handed out so far (tests look for leaks of them). */
+  mintedSecrets(): string[] {
+    return [...this.minted];
+  }
+
+  private mint(): string {
+    const value = token();
+    this.minted.push(value);
+    return value;
   }
 
   /** The node:http request listener. */
@@ -176,7 +188,7 @@ export class SimServer {
         headers: { location: `${REDIRECT_BASE}?error=401&error_description=invalid_credentials` },
       };
     }
-    const code = token();
+    const code = this.mint();
     this.codes.set(code, { userId: user.userId, used: false });
     const expiration = Math.floor(Date.now() / 1000) + 600;
     if (jsonResponse) {
@@ -211,8 +223,8 @@ export class SimServer {
     if (!entry || entry.used || form.get('grant_type') !== 'access_token') return json(200, { error_code: '0106' });
     entry.used = true;
     const user = this.users.get(entry.userId)!;
-    const loginToken = token();
-    const appToken = token();
+    const loginToken = this.mint();
+    const appToken = this.mint();
     this.loginTokens.set(loginToken, user.userId);
     this.appTokens.set(appToken, user.userId);
     return json(200, {
@@ -240,7 +252,7 @@ export class SimServer {
   private appTokensRefresh(query: URLSearchParams): Answer {
     const userId = this.loginTokens.get(query.get('login_token') ?? '');
     if (!userId) return json(200, { result: 'error', error_code: '0106', message: 'invalid login token' });
-    const appToken = token();
+    const appToken = this.mint();
     this.appTokens.set(appToken, userId);
     return json(200, { result: 'ok', token_info: { app_token: appToken, app_ttl: 2_592_000, user_id: userId } });
   }
@@ -290,7 +302,11 @@ export class SimServer {
         this.revokeAppTokens(user.userId);
         return restError(401, 102, 'invalid token');
       case '429':
-        return json(429, { message: 'Too Many Requests' }, { 'retry-after': String(decision.retryAfterS) });
+        return json(
+          429,
+          { message: 'Too Many Requests' },
+          decision.retryAfterS === null ? undefined : { 'retry-after': String(decision.retryAfterS) },
+        );
       case '500':
         return json(500, { code: -1, message: 'Internal Server Error' });
       case '502':
@@ -321,6 +337,8 @@ export class SimServer {
     if (decision.fault === 'truncate' && result.status === 200) {
       result = { ...result, body: result.body.slice(0, Math.max(1, Math.floor(result.body.length / 2))) };
     }
+    if (decision.fault === 'malformed' && result.status === 200)
+      result = { ...result, body: malformedBody(result.body) };
     return result;
   }
 
@@ -385,9 +403,13 @@ export class SimServer {
     const all = user.workouts();
     let start = 0;
     while (start < all.length && all[start]!.plan.trackid > cursor) start++;
-    const page = all.slice(start, start + HISTORY_PAGE_SIZE);
-    const nextItem = all[start + HISTORY_PAGE_SIZE];
+    const size = this.faults.historyPageSize ?? HISTORY_PAGE_SIZE;
+    const page = all.slice(start, start + size);
+    // repeat-trackid: the next page starts with this page's last item again (an overlap of one).
+    const nextIndex = this.faults.repeatTrackId && page.length > 1 ? start + page.length - 1 : start + size;
+    const nextItem = start + page.length < all.length ? all[nextIndex] : undefined;
     const items = page.map((w) => historyItem(user, w));
+    if (this.faults.repeatTrackId && nextItem) this.faults.count('repeat-trackid');
     return legacyOk({ next: nextItem ? nextItem.plan.trackid : -1, summary: items });
   }
 
@@ -450,6 +472,32 @@ export class SimServer {
     });
     return json(200, { items });
   }
+}
+
+/**
+ * A 200 body that is valid JSON but breaks the payload's shape: a band day's summary that is not base64
+ * JSON (that day fails to decode), a legacy `data` that is not what the endpoint sends, events `items`
+ * that are not a list.
+ */
+function malformedBody(text: string): string {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return text;
+  }
+  if (typeof body !== 'object' || body === null) return text;
+  const record = body as Record<string, unknown>;
+  if ('code' in record) {
+    const data = record.data;
+    if (Array.isArray(data) && data.length > 0 && typeof data[0] === 'object' && data[0] !== null) {
+      (data[0] as Record<string, unknown>).summary = '%%% not base64 json %%%';
+    } else {
+      record.data = 'corrupt';
+    }
+    return JSON.stringify(record);
+  }
+  return JSON.stringify({ ...record, items: 'corrupt' });
 }
 
 function historyItem(

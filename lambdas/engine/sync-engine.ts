@@ -17,6 +17,7 @@ import {
 } from '../core/ports.ts';
 import type { Row, TableRows } from '../core/schema-registry.ts';
 import { addDays, eachDay, localDateOf } from '../core/time.ts';
+import { assertValidUserId } from '../core/user-id.ts';
 import { appendRows, decodeRaw } from './decode-raw.ts';
 import { type ParquetCodec, writeTableRows } from './lake-writer.ts';
 import { putRawRecord, type RawRecord } from './raw-records.ts';
@@ -75,6 +76,7 @@ export interface SyncReport {
 }
 
 const DEFAULT_FIRST_DATE = '2015-01-01';
+const DEFAULT_LEASE_TTL_MS = 15 * 60_000;
 const WORKOUT_FLUSH_EVERY = 40;
 
 function newStreamReport(): StreamReport {
@@ -119,10 +121,32 @@ function ledgerRow(e: LedgerEntry): Row {
 }
 
 export class SyncEngine {
+  /** When this engine last wrote each user's lease (one engine may sync several users at once). */
+  private readonly leaseRenewedAt = new Map<string, number>();
+
   constructor(private readonly deps: EngineDeps) {}
 
   private async step(step: EngineStep, userId: string, stream: StreamName, period: string): Promise<void> {
     await this.deps.afterStep?.(step, { userId, stream, period });
+    // Every durable step renews the lease before the next one, so a worker that stalled past its lease (and
+    // another worker took the user over) stops here instead of writing on behind the new holder's back.
+    await this.holdLease(userId);
+  }
+
+  /**
+   * Renews this worker's lease of the user; throws LeaseHeldError when another worker holds it now. Within the
+   * first half of the lease since the last renewal it is still ours for sure, so the state write is skipped.
+   */
+  private async holdLease(userId: string): Promise<void> {
+    const { state, clock, leaseOwner } = this.deps;
+    const ttl = this.deps.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
+    const now = clock();
+    const last = this.leaseRenewedAt.get(userId);
+    if (last !== undefined && now - last < ttl / 2) return;
+    if (!(await state.acquireLease(userId, leaseOwner, now, ttl))) {
+      throw new LeaseHeldError(`user ${userId}: the lease expired and another worker holds it now; stopping`);
+    }
+    this.leaseRenewedAt.set(userId, now);
   }
 
   /** Writes ledger entries to state and to the ingest_ledger table; an unchanged outcome keeps its first fetched_at. */
@@ -143,12 +167,14 @@ export class SyncEngine {
   async syncUser(req: SyncRequest): Promise<SyncReport> {
     const { user, source } = req;
     const { state, clock } = this.deps;
-    const userId = user.userId;
+    const userId = assertValidUserId(user.userId);
     const report: SyncReport = { userId, streams: {}, authFailed: false, wrongRegionSuspected: false, errors: [] };
-    const leaseTtl = this.deps.leaseTtlMs ?? 15 * 60_000;
-    if (!(await state.acquireLease(userId, this.deps.leaseOwner, clock(), leaseTtl))) {
+    const leaseTtl = this.deps.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
+    const acquiredAt = clock();
+    if (!(await state.acquireLease(userId, this.deps.leaseOwner, acquiredAt, leaseTtl))) {
       throw new LeaseHeldError(`another worker holds the lease of user ${userId}`);
     }
+    this.leaseRenewedAt.set(userId, acquiredAt);
     try {
       const timeline = new TzTimeline(user.tzOffsetS ?? null);
       const streams = (req.streams ?? source.streams).filter((s) => source.streams.includes(s));
@@ -173,7 +199,7 @@ export class SyncEngine {
         if (report.authFailed) break;
         const sr = newStreamReport();
         report.streams[stream] = sr;
-        await state.acquireLease(userId, this.deps.leaseOwner, clock(), leaseTtl);
+        await this.holdLease(userId);
         if (stream === 'workouts') {
           await this.syncWorkouts(req, timeline, ledger, sr, report, firstDate ?? DEFAULT_FIRST_DATE, todayAt());
         } else {
@@ -199,6 +225,7 @@ export class SyncEngine {
       });
       return report;
     } finally {
+      this.leaseRenewedAt.delete(userId);
       await state.releaseLease(userId, this.deps.leaseOwner);
     }
   }
@@ -221,8 +248,9 @@ export class SyncEngine {
       if (e.stream === stream && (e.status === 'failed' || e.status === 'auth_failed'))
         retryMonths.add(e.localDate.slice(0, 7));
     }
+    // After a run that suspected a wrong-region host, its `empty` days may hold data: plan from the first day again.
     const windows = planSyncWindows({
-      through: cursor?.through,
+      through: user.wrongRegionSuspected ? undefined : cursor?.through,
       today,
       lagDays: this.deps.lagDays,
       firstDate,
@@ -379,7 +407,10 @@ export class SyncEngine {
     const stream: StreamName = 'workouts';
     const cursor = await this.deps.state.getCursor(userId, stream);
     const lagS = this.deps.lagDays * 86_400;
-    let stopBefore = cursor?.lastTrackId !== undefined && !req.from ? cursor.lastTrackId - lagS : undefined;
+    let stopBefore =
+      cursor?.lastTrackId !== undefined && !req.from && !user.wrongRegionSuspected
+        ? cursor.lastTrackId - lagS
+        : undefined;
     // Workouts whose detail failed earlier: page back far enough to fetch them again.
     for (const e of ledger.values()) {
       if (
