@@ -28,6 +28,11 @@ export async function runCli(
   const logSpy = vi.spyOn(console, 'log').mockImplementation((...parts: unknown[]) => {
     stdout += `${parts.join(' ')}\n`;
   });
+  // Some commands write stdout directly (NDJSON rows, files to `-`), not through console.log.
+  const outSpy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stdout += String(chunk);
+    return true;
+  });
   const exitCode = process.exitCode;
   try {
     const running = main(['node', 'zepp-lake', '--lake', rt.lakeDir, '--home', rt.homeDir, ...args]);
@@ -37,6 +42,7 @@ export async function runCli(
     process.exitCode = exitCode;
     errSpy.mockRestore();
     logSpy.mockRestore();
+    outSpy.mockRestore();
   }
 }
 
