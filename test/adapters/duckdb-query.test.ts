@@ -197,12 +197,15 @@ function writeOldMinuteObject(lakeDir: string): void {
 }
 
 describe('athena/queries/*.sql', () => {
-  it('has the five named queries, each starting with -- name: and -- description:', () => {
+  it('has the eight named queries, each starting with -- name: and -- description:', () => {
     expect(QUERY_FILES).toEqual([
+      'coverage_calendar.sql',
       'coverage_report.sql',
       'daily_overview.sql',
       'resting_hr_by_week.sql',
       'sleep_by_night.sql',
+      'sleep_stages.sql',
+      'workout_track.sql',
       'workouts_with_hr_zones.sql',
     ]);
     for (const file of QUERY_FILES) {
