@@ -1,20 +1,26 @@
 // The `zepp-lake` command (local mode): wires the local adapters to the same engine the Lambdas run.
 
 import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { decodeHuamiOpen, HUAMI_OPEN_RESOURCES, type HuamiOpenResource } from '../core/decode-huami-open.ts';
 import { DECODE_ENDPOINTS, type DecodeEndpoint, decodePayload } from '../core/decode-payload.ts';
 import { MalformedPayloadError, redact } from '../core/errors.ts';
 import { formatRowForJson } from '../core/format-row.ts';
 import { type Row, TABLE_NAMES, type TableName } from '../core/schema-registry.ts';
+import { isValidUserId, USER_ID_RULE } from '../core/user-id.ts';
 import { replayUser } from '../engine/replay.ts';
 import { mirrorTables, openAwsRuntime } from './aws-runtime.ts';
+import { adviseError, EXIT, EXIT_CODES_HELP, type LoginHint } from './error-advice.ts';
+import { registerExportCommand } from './export-command.ts';
 import { type GlobalOptions, openLocalRuntime, type Runtime } from './local-runtime.ts';
+import { countReads, createProgress } from './progress.ts';
 import { formatTable, readNamedQuery, runAthenaSql } from './query-command.ts';
 import { buildReport } from './report.ts';
-import { collectStatus, formatStatus } from './status-command.ts';
+import { writeHtmlReport } from './report-html.ts';
+import { collectStatusReport, formatStatus, statusExitCode, syncReportActions } from './status-command.ts';
 import { formatSyncReport, loginZepp, syncUsers } from './sync-command.ts';
 import { registerUsersCommand } from './users-command.ts';
 
@@ -27,6 +33,12 @@ class CliError extends Error {
 }
 
 type Opts = GlobalOptions & Record<string, unknown>;
+
+/** `--user <id>`: refused before any command runs when it could not be a user id (`../x`, `a/b`, NUL...). */
+function userIdOption(value: string): string {
+  if (!isValidUserId(value)) throw new InvalidArgumentError(USER_ID_RULE);
+  return value;
+}
 
 function runtimeOf(cmd: Command): Runtime {
   const o = cmd.optsWithGlobals() as GlobalOptions & { backend?: string; bucket?: string; table?: string };
@@ -70,7 +82,10 @@ async function withSimulator<T>(
 
 /** Logs in every simulator user (their passwords are synthetic) and remembers them in the local state. */
 async function loginSimUsers(rt: Runtime, sim: import('../../sim/index.ts').Simulator): Promise<void> {
-  for (const u of sim.users) await loginZepp(rt, u.email, u.password, sim.url);
+  for (const u of sim.users) {
+    const user = await loginZepp(rt, u.email, u.password, sim.url);
+    if (!user.simulated) await rt.state.putUser({ ...user, simulated: true });
+  }
 }
 
 function readInput(file: string): Promise<string> {
@@ -85,7 +100,8 @@ function readInput(file: string): Promise<string> {
       process.stdin.on('error', reject);
     });
   }
-  return readFile(file, 'utf8');
+  // fatal: bytes that are not UTF-8 are refused, not silently turned into U+FFFD and decoded.
+  return readFile(file).then((bytes) => new TextDecoder('utf-8', { fatal: true }).decode(bytes));
 }
 
 async function readJsonFile(file: string): Promise<unknown> {
@@ -93,7 +109,9 @@ async function readJsonFile(file: string): Promise<unknown> {
   try {
     text = await readInput(file);
   } catch (err) {
-    throw new CliError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ERR_ENCODING_INVALID_ENCODED_DATA') throw new CliError(`${file}: not valid UTF-8`);
+    throw new CliError(`${file}: cannot read (${code ?? (err as Error).message})`);
   }
   try {
     return JSON.parse(text);
@@ -138,20 +156,27 @@ export function buildProgram(): Command {
     )
     .addOption(new Option('--bucket <name>', 'with --backend aws: the lake bucket').env('ZEPP_LAKE_BUCKET'))
     .addOption(new Option('--table <name>', 'with --backend aws: the state table').env('ZEPP_LAKE_STATE_TABLE'))
-    .showHelpAfterError();
+    .showHelpAfterError()
+    .addHelpText('after', EXIT_CODES_HELP);
 
   program
     .command('demo')
     .description('simulator + sync of the demo accounts into the lake + report (what `npm start` runs)')
     .option('--faults <spec>', 'simulator faults, e.g. 429:0.05,500:0.02')
+    .option('--quiet', 'no progress on stderr')
     .action(async (o: Opts, cmd: Command) => {
       const rt = runtimeOf(cmd);
       const t0 = performance.now();
-      process.stderr.write(`zepp-lake demo: simulated accounts -> ${rt.lakeDir}\n`);
+      const notes = createProgress({ quiet: Boolean(o.quiet), verb: 'demo' });
+      notes.note?.(`zepp-lake demo: simulated accounts -> ${rt.lakeDir}`);
       await withSimulator({ faults: o.faults as string | undefined }, async (sim) => {
-        process.stderr.write(`simulator on ${sim.url} with ${sim.users.length} users\n`);
+        notes.note?.(`simulator on ${sim.url} with ${sim.users.length} users`);
         await loginSimUsers(rt, sim);
-        const reports = await syncUsers(rt, { http: { maxRetries: 6, baseDelayMs: 50, timeoutMs: 10_000 } });
+        const reports = await syncUsers(rt, {
+          quiet: Boolean(o.quiet),
+          simulated: true,
+          http: { maxRetries: 6, baseDelayMs: 50, timeoutMs: 10_000 },
+        });
         for (const r of reports) console.log(formatSyncReport(r));
       });
       const tSync = performance.now();
@@ -161,6 +186,8 @@ export function buildProgram(): Command {
         `\nsynced in ${((tSync - t0) / 1000).toFixed(1)} s, report in ${((performance.now() - tSync) / 1000).toFixed(1)} s`,
       );
       console.log(`try: npx zepp-lake query --name daily_overview   |   npx zepp-lake status`);
+      const page = await writeHtmlReport({ lakeDir: rt.queryDir, out: join(rt.lakeDir, 'report.html') });
+      console.log(`\nOpen ${page} in a browser`);
     });
 
   program
@@ -187,17 +214,26 @@ export function buildProgram(): Command {
         'sim',
       ]),
     )
-    .option('--user <id>', 'only this user')
+    .option('--user <id>', 'only this user', userIdOption)
     .option('--from <date>', 'first day (YYYY-MM-DD); default: resume from the cursor')
     .option('--to <date>', 'last day (YYYY-MM-DD); default: today')
     .option('--streams <list>', 'comma list of band,workouts,stress,spo2,pai,readiness')
     .option('--lag-days <n>', 'days before the cursor fetched again', (v) => Number.parseInt(v, 10))
     .option('--faults <spec>', 'with --source sim: simulator faults')
     .addOption(new Option('--host <url>', 'send every vendor call to this base URL').env('ZEPP_LAKE_HOST'))
+    .option('--quiet', 'no progress on stderr (the report and problems are still printed)')
+    .option('--json', 'print one JSON summary on stdout ({users:[report + actions]}); progress as JSON lines on stderr')
+    .addHelpText(
+      'after',
+      `${EXIT_CODES_HELP}\n  (sync: 3 when a user's authorisation failed; failed days are retried by the next run)`,
+    )
     .action(async (o: Opts, cmd: Command) => {
       const rt = runtimeOf(cmd);
       const run = async () => {
         const reports = await syncUsers(rt, {
+          quiet: Boolean(o.quiet),
+          json: Boolean(o.json),
+          simulated: o.source === 'sim',
           user: o.user as string | undefined,
           from: o.from as string | undefined,
           to: o.to as string | undefined,
@@ -206,8 +242,18 @@ export function buildProgram(): Command {
           host: o.source === 'sim' ? undefined : (o.host as string | undefined),
           source: o.source === 'sim' ? 'zepp' : (o.source as string | undefined),
         });
-        for (const r of reports) console.log(formatSyncReport(r));
-        if (reports.some((r) => r.authFailed)) process.exitCode = 3;
+        const aws = (cmd.optsWithGlobals() as { backend?: string }).backend === 'aws';
+        const summary = [];
+        for (const r of reports) {
+          // What to do about this run's problems, from the same rules as `status`.
+          const problem = r.authFailed || r.wrongRegionSuspected || Object.values(r.streams).some((s) => s?.failed);
+          const actions = problem ? await syncReportActions(rt.state, rt.tokens, r, { aws }) : [];
+          summary.push({ ...r, actions });
+          if (!o.json) console.log(formatSyncReport(r));
+          for (const a of actions) process.stderr.write(`zepp-lake: user ${r.userId}: ${a.message}\n`);
+        }
+        if (o.json) console.log(JSON.stringify({ users: summary }, null, 2));
+        if (reports.some((r) => r.authFailed)) process.exitCode = EXIT.auth;
       };
       if (o.source === 'sim') {
         await withSimulator({ faults: o.faults as string | undefined }, async (sim) => {
@@ -219,11 +265,24 @@ export function buildProgram(): Command {
 
   program
     .command('status')
-    .description('cursors, ledger coverage and last errors per user and stream')
-    .option('--json', 'print JSON')
+    .description('per user and stream: cursor, last sync, written / empty / failed days, oldest gap, auth, what to do')
+    .option(
+      '--json',
+      'print one JSON object: {generatedAt, users:[{userId, source, auth, needsAction, actions, streams}]}',
+    )
+    .option('--user <id>', 'only this user', userIdOption)
+    .addHelpText('after', EXIT_CODES_HELP)
     .action(async (o: Opts, cmd: Command) => {
-      const status = await collectStatus(runtimeOf(cmd).state);
-      console.log(o.json ? JSON.stringify(status, null, 2) : formatStatus(status));
+      const rt = runtimeOf(cmd);
+      const aws = (cmd.optsWithGlobals() as { backend?: string }).backend === 'aws';
+      const report = await collectStatusReport(rt.state, {
+        tokens: rt.tokens,
+        user: o.user as string | undefined,
+        aws,
+      });
+      if (o.user && report.users.length === 0) throw new CliError(`no user ${o.user as string}`);
+      console.log(o.json ? JSON.stringify(report, null, 2) : formatStatus(report));
+      process.exitCode = statusExitCode(report.users);
     });
 
   program
@@ -252,13 +311,47 @@ export function buildProgram(): Command {
     });
 
   program
-    .command('replay')
-    .description('rebuild the tables from raw/ without calling the API')
-    .option('--user <id>', 'only this user')
-    .option('--from <date>', 'first local date to rebuild')
-    .option('--to <date>', 'last local date to rebuild')
+    .command('report')
+    .description('write a self-contained HTML page with charts of every person in the lake (opens offline)')
+    .option('--out <file>', 'the HTML file (default: <lake>/report.html)')
+    .option('--user <id>', 'only this user', userIdOption)
+    .option('--from <date>', 'first day (YYYY-MM-DD); default: the first day with data')
+    .option('--to <date>', 'last day (YYYY-MM-DD); default: the last day with data')
     .action(async (o: Opts, cmd: Command) => {
       const rt = runtimeOf(cmd);
+      const remote = rt.lakeDir.startsWith('s3://');
+      let page: string;
+      try {
+        // DuckDB reads a folder: with --backend aws, the bucket's tables/ are mirrored into one first.
+        if (remote) {
+          await rm(rt.queryDir, { recursive: true, force: true });
+          await mirrorTables(rt.store, rt.queryDir);
+        }
+        page = await writeHtmlReport({
+          lakeDir: rt.queryDir,
+          out: (o.out as string | undefined) ?? (remote ? 'report.html' : join(rt.lakeDir, 'report.html')),
+          userId: o.user as string | undefined,
+          from: o.from as string | undefined,
+          to: o.to as string | undefined,
+        });
+      } catch (err) {
+        throw new CliError(`report failed: ${(err as Error).message}`);
+      }
+      console.log(page);
+    });
+
+  program
+    .command('replay')
+    .description('rebuild the tables from raw/ without calling the API')
+    .option('--user <id>', 'only this user', userIdOption)
+    .option('--from <date>', 'first local date to rebuild')
+    .option('--to <date>', 'last local date to rebuild')
+    .option('--quiet', 'no progress on stderr')
+    .option('--json', 'print one JSON summary on stdout ({users:[replay report]}); progress as JSON lines on stderr')
+    .action(async (o: Opts, cmd: Command) => {
+      const rt = runtimeOf(cmd);
+      const progress = createProgress({ quiet: Boolean(o.quiet), json: Boolean(o.json), verb: 'replay' });
+      const reports = [];
       const users = new Set<string>();
       for (const k of await rt.store.list('raw/')) {
         const m = /\/user-([^/]+)\//.exec(k);
@@ -267,19 +360,28 @@ export function buildProgram(): Command {
       for (const userId of [...users].sort()) {
         if (o.user && o.user !== userId) continue;
         const u = await rt.state.getUser(userId);
+        const store = countReads(
+          rt.store,
+          (k) => k.startsWith('raw/') && k.includes(`/user-${userId}/`),
+          (done, total) => progress.update({ userId, stream: 'raw objects', done, total }),
+        );
         const r = await replayUser({
-          store: rt.store,
+          store,
           codec: rt.codec,
           userId,
           from: o.from as string | undefined,
           to: o.to as string | undefined,
           tzOffsetS: u?.tzOffsetS,
         });
+        reports.push(r);
+        if (o.json) continue;
         console.log(
           `replayed user ${userId}: ${r.rawObjects} raw objects, ${r.rows} rows, ${r.objectsWritten} objects written`,
         );
         for (const rej of r.rejects.slice(0, 5)) console.log(`  ! ${rej}`);
       }
+      progress.stop();
+      if (o.json) console.log(JSON.stringify({ users: reports }, null, 2));
     });
 
   program
@@ -288,7 +390,7 @@ export function buildProgram(): Command {
     .argument('<endpoint>', `${DECODE_ENDPOINTS.join(' | ')} | huami-open-<resource>`)
     .argument('<file>', 'the payload (- for stdin)')
     .option('--summary <file>', 'workout-detail: the history item for the workout row')
-    .option('--user <id>', 'user id for the rows')
+    .option('--user <id>', 'user id for the rows', userIdOption)
     .action(async (endpoint: string, file: string, o: Opts) => {
       const body = await readJsonFile(file);
       const summary = o.summary ? await readJsonFile(o.summary as string) : undefined;
@@ -330,8 +432,25 @@ export function buildProgram(): Command {
     });
 
   registerUsersCommand(program, { runtimeOf, promptHidden });
+  registerExportCommand(program);
 
   return program;
+}
+
+/** What the error advice needs to name the right login command: the options as given (never the password). */
+function loginHintOf(argv: readonly string[]): LoginHint {
+  const value = (name: string) => {
+    const i = argv.indexOf(name);
+    const inline = argv.find((a) => a.startsWith(`${name}=`));
+    return i >= 0 ? argv[i + 1] : inline?.slice(name.length + 1);
+  };
+  return {
+    email: value('--email') ?? process.env.ZEPP_LAKE_EMAIL,
+    host: value('--host') ?? process.env.ZEPP_LAKE_HOST,
+    source: value('--source'),
+    clientId: value('--client-id'),
+    aws: (value('--backend') ?? process.env.ZEPP_LAKE_BACKEND) === 'aws',
+  };
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -350,9 +469,10 @@ export async function main(argv: string[]): Promise<number> {
     if (typeof e.code === 'string' && e.code.startsWith('commander.')) {
       return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 2;
     }
-    const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`zepp-lake: ${redact(message)}\n`);
-    return 2;
+    // One message per kind of failure saying what to do next, and its stable exit status (EXIT).
+    const advice = adviseError(err, loginHintOf(argv));
+    process.stderr.write(`zepp-lake: ${redact(advice.message)}\n`);
+    return advice.exitCode;
   }
 }
 

@@ -13,12 +13,16 @@ export interface SyncOptions {
   user?: string;
   /** Only users of this source. */
   source?: string;
+  /** Sync the simulator's people (`--source sim`, the demo) instead of everyone else. */
+  simulated?: boolean;
   from?: string;
   to?: string;
   host?: string;
   streams?: string;
   lagDays?: number;
   quiet?: boolean;
+  /** Progress as JSON lines on stderr (for `--json`). */
+  json?: boolean;
   http?: HttpOptions;
   clock?: () => number;
   /** Test hook: called after each durable step (throw to simulate a killed process). */
@@ -85,12 +89,17 @@ export async function syncUsers(rt: Runtime, opts: SyncOptions): Promise<SyncRep
   checkDate('to', opts.to);
   const streams = parseStreams(opts.streams);
   const users = (await rt.state.listUsers()).filter(
-    (u) => u.enabled && (!opts.user || u.userId === opts.user) && (!opts.source || u.source === opts.source),
+    (u) =>
+      u.enabled &&
+      (!opts.user || u.userId === opts.user) &&
+      (!opts.source || u.source === opts.source) &&
+      // Naming a user picks them whatever they are; otherwise the simulator's people and real ones never mix.
+      (opts.user !== undefined || Boolean(u.simulated) === Boolean(opts.simulated)),
   );
   if (opts.user && users.length === 0) throw new Error(`no user ${opts.user}; run zepp-lake login first`);
   if (users.length === 0)
     throw new Error('no users yet: run `zepp-lake login` (or `zepp-lake sync --source sim` for the simulator)');
-  const progress = opts.quiet ? undefined : createProgress();
+  const progress = opts.quiet ? undefined : createProgress({ json: opts.json });
   const engine = new SyncEngine({
     store: rt.store,
     state: rt.state,

@@ -87,6 +87,11 @@ export interface UserRecord {
   /** Set when every stream came back empty while devices show recent activity. */
   wrongRegionSuspected?: boolean;
   lastSuccessAt?: number;
+  /**
+   * A person of the built-in simulator (`npm start`, `sync --source sim`): a plain `sync` leaves them alone, so
+   * the demo's people never meet the real vendor hosts once you log in with your own account in the same folder.
+   */
+  simulated?: boolean;
 }
 
 export interface StateStore {
