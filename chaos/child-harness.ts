@@ -32,14 +32,14 @@ import { type EngineDeps, SyncEngine, type SyncReport } from '../lambdas/engine/
 import type { LambdaRuntime } from '../lambdas/shared/aws-runtime.ts';
 import { demoUsers, type SimUserSpec, startSimulator } from '../sim/index.ts';
 import { Rng, seedOf } from '../sim/users.ts';
+import { sqsRecordOf } from '../test/support/sqs-records.ts';
 import { awsEnvironmentFor, type StandInEndpoints } from '../test/support/stand-ins.ts';
 import {
   CHAOS_HTTP,
   type ChaosRuntime,
   type ChaosUser,
-  countFailedLedger,
   loginChaosUser,
-  measureLake,
+  measureOutcome,
   openChaosRuntime,
 } from './harness.ts';
 import type { ChaosEnv, ScenarioOutcome } from './scenario.ts';
@@ -254,27 +254,13 @@ export async function leaseHolder(run: ChaosRun): Promise<{ owner: string; expir
  * The outcome row after the healing run: the lake measured by the chaos harness against the ground truth, the
  * ledger before and after. `problems` are scenario-specific facts that did not hold.
  */
-export async function outcomeOf(
+export function outcomeOf(
   run: ChaosRun,
   failedAfterFault: number,
   note: string,
   problems: readonly string[],
 ): Promise<ScenarioOutcome> {
-  const lake = await measureLake(run.user, run.rt);
-  const failedAfterHeal = await countFailedLedger(run.rt, run.userId);
-  const all = [...problems];
-  if (lake.mismatched > 0) all.push(`${lake.mismatched} row(s) differ from the ground truth: ${lake.samples[0]}`);
-  else if (lake.lost + lake.duplicated > 0) all.push(lake.samples.join('; '));
-  return {
-    expected: lake.expected,
-    landed: lake.landed,
-    lost: lake.lost,
-    duplicated: lake.duplicated,
-    failedAfterFault,
-    failedAfterHeal,
-    healed: lake.lost === 0 && lake.duplicated === 0 && failedAfterHeal === 0 && all.length === 0,
-    note: all.length > 0 ? `${all.join(' | ')} (${note})` : note,
-  };
+  return measureOutcome(run.user, run.rt, failedAfterFault, note, problems);
 }
 
 // ---------------------------------------------------------------- the sync child process
@@ -475,27 +461,7 @@ export async function receiveRecords(q: QueueWorld, max: number): Promise<SQSRec
       WaitTimeSeconds: 0,
     }),
   );
-  return (out.Messages ?? []).map((m) => ({
-    messageId: m.MessageId ?? randomUUID(),
-    receiptHandle: m.ReceiptHandle ?? '',
-    body: m.Body ?? '',
-    attributes: {
-      ApproximateReceiveCount: m.Attributes?.ApproximateReceiveCount ?? '1',
-      SentTimestamp: m.Attributes?.SentTimestamp ?? String(Date.now()),
-      SenderId: m.Attributes?.SenderId ?? 'AIDAEXAMPLE',
-      ApproximateFirstReceiveTimestamp: m.Attributes?.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
-    },
-    messageAttributes: Object.fromEntries(
-      Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [
-        k,
-        { stringValue: v.StringValue, dataType: v.DataType ?? 'String', stringListValues: [], binaryListValues: [] },
-      ]),
-    ),
-    md5OfBody: m.MD5OfBody ?? '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: q.queueArn,
-    awsRegion: 'us-east-1',
-  }));
+  return (out.Messages ?? []).map((m) => sqsRecordOf(m, q.queueArn));
 }
 
 export async function queueDepth(q: QueueWorld): Promise<number> {

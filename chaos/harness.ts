@@ -496,6 +496,34 @@ export interface LakeMeasure {
   samples: string[];
 }
 
+/**
+ * The outcome row after the healing run: the lake measured against the ground truth, the ledger before and
+ * after. `problems` are scenario-specific facts that did not hold; any of them means not healed.
+ */
+export async function measureOutcome(
+  user: ChaosUser,
+  rt: ChaosRuntime,
+  failedAfterFault: number,
+  note: string,
+  problems: readonly string[],
+): Promise<ScenarioOutcome> {
+  const lake = await measureLake(user, rt);
+  const failedAfterHeal = await countFailedLedger(rt, user.userId);
+  const all = [...problems];
+  if (lake.mismatched > 0) all.push(`${lake.mismatched} row(s) differ from the ground truth: ${lake.samples[0]}`);
+  else if (lake.lost + lake.duplicated > 0) all.push(lake.samples.join('; '));
+  return {
+    expected: lake.expected,
+    landed: lake.landed,
+    lost: lake.lost,
+    duplicated: lake.duplicated,
+    failedAfterFault,
+    failedAfterHeal,
+    healed: lake.lost === 0 && lake.duplicated === 0 && failedAfterHeal === 0 && all.length === 0,
+    note: all.length > 0 ? `${all.join(' | ')} (${note})` : note,
+  };
+}
+
 /** Compares every data table of the lake with the ground truth by primary key (and the rows' values). */
 export async function measureLake(user: ChaosUser, rt: ChaosRuntime): Promise<LakeMeasure> {
   const out: LakeMeasure = { expected: 0, landed: 0, lost: 0, duplicated: 0, mismatched: 0, samples: [] };
@@ -653,22 +681,7 @@ export async function faultThenHeal(opts: FaultThenHealOptions): Promise<Scenari
     if (heal.thrown) problems.push(`the healing sync threw ${heal.thrown}`);
     else if (heal.report && heal.report.errors.length > 0)
       problems.push(`the healing sync reported: ${heal.report.errors[0]}`);
-    const lake = await measureLake(user, rt);
-    const failedAfterHeal = await countFailedLedger(rt, user.userId);
-    if (lake.mismatched > 0)
-      problems.push(`${lake.mismatched} row(s) differ from the ground truth: ${lake.samples[0]}`);
-    else if (lake.lost + lake.duplicated > 0) problems.push(lake.samples.join('; '));
-    const healed = lake.lost === 0 && lake.duplicated === 0 && failedAfterHeal === 0 && problems.length === 0;
-    return {
-      expected: lake.expected,
-      landed: lake.landed,
-      lost: lake.lost,
-      duplicated: lake.duplicated,
-      failedAfterFault,
-      failedAfterHeal,
-      healed,
-      note: problems.length > 0 ? `${problems.join(' | ')} (${phase.note})` : phase.note,
-    };
+    return await measureOutcome(user, rt, failedAfterFault, phase.note, problems);
   } finally {
     await rt?.close();
     await user.close();

@@ -24,6 +24,7 @@ import {
   createTestStateTable,
   uniqueName,
 } from '../support/aws-clients.ts';
+import { sqsRecordOf } from '../support/sqs-records.ts';
 
 export interface HandlerEnv {
   aws: AwsTestClients;
@@ -141,27 +142,7 @@ export async function receiveBatch(h: HandlerEnv, max = 2, queueUrl = h.queueUrl
       WaitTimeSeconds: 0,
     }),
   );
-  const records: SQSRecord[] = (out.Messages ?? []).map((m) => ({
-    messageId: m.MessageId!,
-    receiptHandle: m.ReceiptHandle!,
-    body: m.Body ?? '',
-    attributes: {
-      ApproximateReceiveCount: m.Attributes?.ApproximateReceiveCount ?? '1',
-      SentTimestamp: m.Attributes?.SentTimestamp ?? String(Date.now()),
-      SenderId: m.Attributes?.SenderId ?? 'AIDAEXAMPLE',
-      ApproximateFirstReceiveTimestamp: m.Attributes?.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
-    },
-    messageAttributes: Object.fromEntries(
-      Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [
-        k,
-        { stringValue: v.StringValue, dataType: v.DataType ?? 'String', stringListValues: [], binaryListValues: [] },
-      ]),
-    ),
-    md5OfBody: m.MD5OfBody ?? '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: h.queueArn,
-    awsRegion: 'us-east-1',
-  }));
+  const records: SQSRecord[] = (out.Messages ?? []).map((m) => sqsRecordOf(m, h.queueArn));
   return { Records: records };
 }
 
