@@ -1,0 +1,200 @@
+// The README is the newcomer's path, so every command in it is run here as written: each `bash` block line by
+// line (zepp-lake commands through the real command line, `export` lines as environment), each `sql` block on
+// DuckDB over the lake those commands built, and `npm start` itself. What cannot run offline (the CDK deploy,
+// which needs an AWS account) is listed with the test that covers the nearest thing, and an unknown line fails.
+
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Runtime } from '../../lambdas/cli/local-runtime.ts';
+import { demoUsers, type SimUserSpec, type Simulator, startSimulator } from '../../sim/index.ts';
+import { createAwsClients, createTestBucket, createTestStateTable } from '../support/aws-clients.ts';
+import { useAwsStandIns } from '../support/aws-env.ts';
+import { runCli } from '../support/cli.ts';
+
+const README = new URL('../../README.md', import.meta.url);
+
+/** Lines that need something this machine does not have, with the test that proves the nearest thing. */
+const COVERED_ELSEWHERE: Readonly<Record<string, string>> = {
+  'npm test': '.ci/run',
+  'npx cdk bootstrap': 'test/infra/synth.test.ts',
+  'npx cdk deploy --all -c stage=prod -c alarmEmail=you@example.com': 'test/infra/synth.test.ts',
+  'npx zepp-lake users add --backend aws --source huami-open --client-id <id> --listen 8765':
+    'test/e2e/users-command.test.ts',
+};
+
+interface Block {
+  lang: string;
+  body: string;
+}
+
+function readmeBlocks(text: string): Block[] {
+  return [...text.matchAll(/^```(\w*)\n([\s\S]*?)^```/gm)].map((m) => ({ lang: m[1] ?? '', body: m[2] ?? '' }));
+}
+
+/** Shell words of one line: single and double quotes group, nothing else is interpreted. */
+function shellWords(line: string): string[] {
+  const words: string[] = [];
+  let word = '';
+  let quote: string | null = null;
+  let inWord = false;
+  for (const ch of line) {
+    if (quote) {
+      if (ch === quote) quote = null;
+      else word += ch;
+    } else if (ch === '"' || ch === "'") {
+      quote = ch;
+      inWord = true;
+    } else if (/\s/.test(ch)) {
+      if (inWord) words.push(word);
+      word = '';
+      inWord = false;
+    } else {
+      word += ch;
+      inWord = true;
+    }
+  }
+  if (quote) throw new Error(`unbalanced quote in README line: ${line}`);
+  if (inWord) words.push(word);
+  return words;
+}
+
+/** The command of a README line: comments after `  #` dropped, blank lines none. */
+function commandOf(line: string): string | null {
+  const command = line.replace(/\s+#\s.*$/, '').trim();
+  return command === '' || command.startsWith('#') ? null : command;
+}
+
+describe('every command in the README', () => {
+  const today = new Date().toISOString().slice(0, 10);
+  let sim: Simulator;
+  let dir: string;
+  let rt: Pick<Runtime, 'lakeDir' | 'homeDir'>;
+  let spec: SimUserSpec;
+  let blocks: Block[];
+  const aws = createAwsClients();
+  const savedEnv = { ...process.env };
+  const ran: string[] = [];
+  const outputs = new Map<string, string>();
+
+  beforeAll(async () => {
+    useAwsStandIns();
+    blocks = readmeBlocks(await readFile(README, 'utf8'));
+    // The reader of the README is `you@example.com`: one simulated person from 2026-09-01 (so the README's
+    // October examples have data) to today, with the demo's runner and swimmer habits.
+    const bob = demoUsers(today).find((u) => u.name === 'bob')!;
+    spec = {
+      ...bob,
+      name: 'you',
+      email: 'you@example.com',
+      password: 'readme-synthetic-pw',
+      userId: '7000000001',
+      firstDate: '2026-09-01',
+      devices: bob.devices.map((d) => ({ ...d, from: '2026-09-01' })),
+    };
+    sim = await startSimulator({ today, users: [spec], loginThrottle: false });
+    dir = await mkdtemp(join(tmpdir(), 'zepp-lake-readme-'));
+    rt = { lakeDir: join(dir, 'lake'), homeDir: join(dir, 'home') };
+    process.env.ZEPP_LAKE_HOST = sim.url;
+    process.env.ZEPP_LAKE_PASSWORD = spec.password;
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const k of Object.keys(process.env)) if (!(k in savedEnv)) delete process.env[k];
+    Object.assign(process.env, savedEnv);
+    await sim?.close();
+    aws.destroy();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('runs each bash block line by line as a newcomer would, and each ends well', async () => {
+    const placeholders: Record<string, string> = {
+      '<id>': spec.userId,
+      '<LakeBucketName export>': await createTestBucket(aws.s3, 'readme-lake'),
+      '<StateTableName export>': await createTestStateTable(aws.dynamodb, 'readme-state'),
+    };
+    const fill = (word: string) => placeholders[word] ?? word;
+    for (const block of blocks.filter((b) => b.lang === 'bash')) {
+      // `export A=<x>  B=<y>` may hold placeholders with spaces: fill them before splitting into words.
+      for (const raw of block.body.split('\n')) {
+        const line = commandOf(raw);
+        if (!line) continue;
+        if (line === 'npm ci && npm start') {
+          // What `npm start` runs, into the same lake and home the later lines use, as on a fresh checkout.
+          const result = await runCli(rt, ['demo']);
+          expect(result.code, result.stderr).toBe(0);
+          const last = result.stdout.trim().split('\n').at(-1) ?? '';
+          const page = /^Open (.+) in a browser$/.exec(last)?.[1];
+          expect(page, last).toBe(join(rt.lakeDir, 'report.html'));
+          const html = await readFile(page!, 'utf8');
+          for (const u of demoUsers(today)) expect(html).toContain(`User ${u.userId}`);
+          expect(result.stdout).toContain('none: every day asked for is written or empty');
+          ran.push(line);
+          continue;
+        }
+        if (line in COVERED_ELSEWHERE) {
+          const where = COVERED_ELSEWHERE[line]!;
+          if (!where.startsWith('this file')) expect(existsSync(new URL(`../../${where}`, import.meta.url))).toBe(true);
+          continue;
+        }
+        let filled = line;
+        for (const [k, v] of Object.entries(placeholders)) filled = filled.split(k).join(v);
+        const words = shellWords(filled).map(fill);
+        if (words[0] === 'export') {
+          for (const assignment of words.slice(1)) {
+            const [name, ...value] = assignment.split('=');
+            process.env[name!] = value.join('=');
+          }
+          continue;
+        }
+        expect(words.slice(0, 2), `a README line this test does not know how to run: ${line}`).toEqual([
+          'npx',
+          'zepp-lake',
+        ]);
+        // Files a command writes "here" go to the test's folder, not the checkout.
+        const args = words.slice(2);
+        for (let i = 0; i < args.length - 1; i++) {
+          if ((args[i] === '--out' || args[i] === '--out-dir') && !isAbsolute(args[i + 1]!) && args[i + 1] !== '-')
+            args[i + 1] = join(dir, args[i + 1]!);
+        }
+        const result = await runCli(rt, args);
+        expect(result.code, `${line}\n${result.stderr}`).toBe(0);
+        expect(result.stdout.trim().length + result.stderr.trim().length, line).toBeGreaterThan(0);
+        ran.push(line);
+        outputs.set(line, result.stdout);
+      }
+    }
+    // Your own `sync` after `npm start` in the same folder syncs you, never the demo's simulated people.
+    expect(outputs.get('npx zepp-lake sync')).toContain(`user ${spec.userId}`);
+    for (const u of demoUsers(today)) expect(outputs.get('npx zepp-lake sync')).not.toContain(`user ${u.userId}`);
+    // The lines that make files left them where the README says.
+    expect(ran.slice(0, 2)).toEqual(['npm ci && npm start', 'npx zepp-lake status']);
+    expect((await stat(join(dir, 'report.html'))).size).toBeGreaterThan(10_000);
+    expect((await readFile(join(dir, 'daily.csv'), 'utf8')).split('\r\n')[0]).toContain('local_date');
+    const gpx = await readdir(join(dir, 'gpx'));
+    expect(gpx.length).toBeGreaterThan(0);
+    expect(gpx.every((f) => /^\d+_2026-10-\d\d_\d+\.gpx$/.test(f))).toBe(true);
+    expect(existsSync(join(rt.lakeDir, 'report.html'))).toBe(true);
+  }, 600_000);
+
+  it('answers each sql block on DuckDB over that lake with rows', async () => {
+    const sql = blocks.filter((b) => b.lang === 'sql');
+    expect(sql.length).toBeGreaterThanOrEqual(3);
+    for (const block of sql) {
+      const statement = block.body.trim().replace(/;$/, '');
+      const result = await runCli(rt, ['query', statement, '--json']);
+      expect(result.code, `${statement}\n${result.stderr}`).toBe(0);
+      const rows = result.stdout
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(
+        rows.length,
+        `${statement}\n${result.stdout.slice(0, 300)}\n${result.stderr.slice(0, 300)}`,
+      ).toBeGreaterThan(0);
+    }
+  }, 300_000);
+});
