@@ -243,6 +243,15 @@ async function tokenCall(
     return tokensFrom(body, Date.now(), what);
   }
   const { error, code } = oauthError(answer.text);
+  // A wrong client id or secret is the operator's configuration, not the person's consent: say which.
+  if (error === 'invalid_client') {
+    throw new AuthExpiredError(
+      redact(
+        `${what} was refused (invalid_client): the client id or client secret is wrong; check HUAMI_CLIENT_SECRET ` +
+          '(or the secret stored with the user) and the --client-id given at users add',
+      ),
+    );
+  }
   if (error === 'invalid_grant' || code === -1011 || code === -1004 || answer.status === 401) {
     throw new AuthExpiredError(
       redact(

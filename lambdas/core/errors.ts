@@ -73,7 +73,10 @@ export class LeaseHeldError extends Error {
 }
 
 const SECRET_PATTERNS: RegExp[] = [
-  /((?:app_?token|login_?token|access_?token|refresh_?token|token|password|code|access|client_secret|signature)["']?\s*[:=]\s*["']?)[^"'&\s,;}]+/gi,
+  /((?:app_?token|login_?token|access_?token|refresh_?token|token|password|access|client_secret|signature)["']?\s*[:=]\s*["']?)[^"'&\s,;}]+/gi,
+  // A login or OAuth `code` is a secret; a vendor status code (`"code":-50000`, `error_code`, `countryCode`) is
+  // not, and hiding it would hide why a call failed.
+  /((?<![\w-])code["']?\s*[:=]\s*["']?)(?!-?\d{1,6}(?![^"'&\s,;}]))[^"'&\s,;}]+/gi,
   /(Bearer\s+)[A-Za-z0-9._~+/=-]+/g,
   /(apptoken:\s*)\S+/gi,
 ];

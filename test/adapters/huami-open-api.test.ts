@@ -94,6 +94,15 @@ describe('OAuth2 against the simulator', () => {
     await expect(exchangeCode(args, { base: sim.url }, noSleep)).rejects.toBeInstanceOf(AuthExpiredError);
   });
 
+  it('names a wrong client secret as configuration, not as a withdrawn consent (invalid_client)', async () => {
+    const code = sim.authorize('1000000101', { clientId: sim.clientId, redirectUri: REDIRECT });
+    const args = { code, clientId: sim.clientId, clientSecret: 'not-the-secret', redirectUri: REDIRECT };
+    const refused = exchangeCode(args, { base: sim.url }, noSleep);
+    await expect(refused).rejects.toBeInstanceOf(AuthExpiredError);
+    await expect(refused).rejects.toThrow(/client id or client secret is wrong/);
+    await expect(refused).rejects.not.toThrow(/not-the-secret/);
+  });
+
   it('refreshes before expiry and hands the new tokens to onTokens', async () => {
     const tokens = await consent('1000000101');
     const before = refreshCalls();
