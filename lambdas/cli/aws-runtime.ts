@@ -1,7 +1,7 @@
 // Wires the AWS adapters for the command line (`--backend aws`): the same engine against a real bucket,
 // state table and Secrets Manager, or any stand-in named by AWS_ENDPOINT_URL_S3 / _DYNAMODB / _SECRETS_MANAGER.
 
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -62,4 +62,16 @@ export async function mirrorTables(store: ObjectStore, dir: string): Promise<num
     n++;
   }
   return n;
+}
+
+/**
+ * The folder DuckDB reads for this runtime (`query`, `report`, `export`): the lake folder itself, or with
+ * `--backend aws` a fresh mirror of the bucket's tables/, since DuckDB cannot reach S3 offline.
+ */
+export async function queryableLakeDir(rt: Pick<Runtime, 'lakeDir' | 'queryDir' | 'store'>): Promise<string> {
+  if (rt.lakeDir.startsWith('s3://')) {
+    await rm(rt.queryDir, { recursive: true, force: true });
+    await mirrorTables(rt.store, rt.queryDir);
+  }
+  return rt.queryDir;
 }

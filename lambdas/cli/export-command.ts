@@ -11,7 +11,7 @@
 // command line (never from ZEPP_LAKE_STATE_TABLE). Export never touches the state table.
 
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { type LakeDb, openLakeDb } from '../adapters/duckdb-query.ts';
@@ -19,7 +19,7 @@ import { csvWriter } from '../core/csv.ts';
 import { type GpxSample, type GpxWorkout, gpxFileName, trackPoints, workoutToGpx } from '../core/gpx.ts';
 import { TABLE_NAMES, TABLES, type TableName } from '../core/schema-registry.ts';
 import { parseDate } from '../core/time.ts';
-import { mirrorTables, openAwsRuntime } from './aws-runtime.ts';
+import { openAwsRuntime, queryableLakeDir } from './aws-runtime.ts';
 import { type GlobalOptions, openLocalRuntime, type Runtime } from './local-runtime.ts';
 import { createProgress, type ProgressSink } from './progress.ts';
 
@@ -93,11 +93,7 @@ const whereClause = (conditions: readonly string[]) => (conditions.length ? ` WH
 
 /** Opens the lake for reading; with `--backend aws` the bucket's tables/ are mirrored to a local folder first. */
 export async function openExportLake(rt: Pick<Runtime, 'lakeDir' | 'queryDir' | 'store'>): Promise<LakeDb> {
-  if (rt.lakeDir.startsWith('s3://')) {
-    await rm(rt.queryDir, { recursive: true, force: true });
-    await mirrorTables(rt.store, rt.queryDir);
-  }
-  return openLakeDb(rt.queryDir);
+  return openLakeDb(await queryableLakeDir(rt));
 }
 
 async function writeTextFile(path: string, text: string): Promise<void> {

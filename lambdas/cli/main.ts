@@ -1,18 +1,18 @@
 // The `zepp-lake` command (local mode): wires the local adapters to the same engine the Lambdas run.
 
-import { readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { decodeHuamiOpen, HUAMI_OPEN_RESOURCES, type HuamiOpenResource } from '../core/decode-huami-open.ts';
 import { DECODE_ENDPOINTS, type DecodeEndpoint, decodePayload } from '../core/decode-payload.ts';
-import { MalformedPayloadError, redact } from '../core/errors.ts';
+import { MalformedPayloadError } from '../core/errors.ts';
 import { formatRowForJson } from '../core/format-row.ts';
 import { type Row, TABLE_NAMES, type TableName } from '../core/schema-registry.ts';
 import { isValidUserId, USER_ID_RULE } from '../core/user-id.ts';
 import { replayUser } from '../engine/replay.ts';
-import { mirrorTables, openAwsRuntime } from './aws-runtime.ts';
+import { openAwsRuntime, queryableLakeDir } from './aws-runtime.ts';
 import { adviseError, EXIT, EXIT_CODES_HELP, type LoginHint } from './error-advice.ts';
 import { registerExportCommand } from './export-command.ts';
 import { type GlobalOptions, openLocalRuntime, type Runtime } from './local-runtime.ts';
@@ -168,9 +168,9 @@ export function buildProgram(): Command {
       const rt = runtimeOf(cmd);
       const t0 = performance.now();
       const notes = createProgress({ quiet: Boolean(o.quiet), verb: 'demo' });
-      notes.note?.(`zepp-lake demo: simulated accounts -> ${rt.lakeDir}`);
+      notes.note(`zepp-lake demo: simulated accounts -> ${rt.lakeDir}`);
       await withSimulator({ faults: o.faults as string | undefined }, async (sim) => {
-        notes.note?.(`simulator on ${sim.url} with ${sim.users.length} users`);
+        notes.note(`simulator on ${sim.url} with ${sim.users.length} users`);
         await loginSimUsers(rt, sim);
         const reports = await syncUsers(rt, {
           quiet: Boolean(o.quiet),
@@ -297,12 +297,7 @@ export function buildProgram(): Command {
       if (!text) throw new CliError('give SQL text or --name NAME');
       let rows: Record<string, unknown>[];
       try {
-        // DuckDB reads a folder: with --backend aws, the bucket's tables/ are mirrored into one first.
-        if (rt.lakeDir.startsWith('s3://')) {
-          await rm(rt.queryDir, { recursive: true, force: true });
-          await mirrorTables(rt.store, rt.queryDir);
-        }
-        rows = await runAthenaSql(rt.queryDir, text);
+        rows = await runAthenaSql(await queryableLakeDir(rt), text);
       } catch (err) {
         throw new CliError(`query failed: ${(err as Error).message}`);
       }
@@ -322,13 +317,8 @@ export function buildProgram(): Command {
       const remote = rt.lakeDir.startsWith('s3://');
       let page: string;
       try {
-        // DuckDB reads a folder: with --backend aws, the bucket's tables/ are mirrored into one first.
-        if (remote) {
-          await rm(rt.queryDir, { recursive: true, force: true });
-          await mirrorTables(rt.store, rt.queryDir);
-        }
         page = await writeHtmlReport({
-          lakeDir: rt.queryDir,
+          lakeDir: await queryableLakeDir(rt),
           out: (o.out as string | undefined) ?? (remote ? 'report.html' : join(rt.lakeDir, 'report.html')),
           userId: o.user as string | undefined,
           from: o.from as string | undefined,
@@ -471,7 +461,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     // One message per kind of failure saying what to do next, and its stable exit status (EXIT).
     const advice = adviseError(err, loginHintOf(argv));
-    process.stderr.write(`zepp-lake: ${redact(advice.message)}\n`);
+    process.stderr.write(`zepp-lake: ${advice.message}\n`);
     return advice.exitCode;
   }
 }

@@ -19,7 +19,7 @@ export interface ProgressUpdate {
 export interface ProgressSink {
   update(e: ProgressUpdate): void;
   /** An informational line (not a result): printed on stderr unless quiet, above the bars on a terminal. */
-  note?(text: string): void;
+  note(text: string): void;
   stop(): void;
 }
 
@@ -48,10 +48,6 @@ interface Counter {
 
 const SILENT: ProgressSink = { update() {}, note() {}, stop() {} };
 
-function isWriteStream(v: unknown): v is NodeJS.WriteStream {
-  return typeof v === 'object' && v !== null && typeof (v as { write?: unknown }).write === 'function';
-}
-
 /** Seconds left at the pace seen so far for this counter; undefined until there is a pace. */
 function etaSeconds(c: Counter, done: number, total: number, now: number): number | undefined {
   const progressed = done - c.startDone;
@@ -66,17 +62,7 @@ export function formatDuration(seconds: number): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
-/**
- * `createProgress()` / `createProgress(stream)` as before, or `createProgress({quiet, json, verb, stream})`
- * (or `createProgress(stream, options)`).
- */
-export function createProgress(
-  streamOrOptions?: NodeJS.WriteStream | ProgressOptions,
-  options: ProgressOptions = {},
-): ProgressSink {
-  const opts: ProgressOptions = isWriteStream(streamOrOptions)
-    ? { ...options, stream: streamOrOptions }
-    : { ...streamOrOptions, ...options };
+export function createProgress(opts: ProgressOptions = {}): ProgressSink {
   if (opts.quiet) return SILENT;
   const out = opts.stream ?? process.stderr;
   const now = opts.now ?? Date.now;

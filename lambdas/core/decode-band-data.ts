@@ -5,14 +5,12 @@ import { MalformedPayloadError } from './errors.ts';
 import type { DecodeContext } from './ports.ts';
 import { assertRowsFit, saneMs } from './row-guard.ts';
 import type { Row, TableRows } from './schema-registry.ts';
-import { parseDate } from './time.ts';
+import { MAX_UTC_OFFSET_S, parseDate } from './time.ts';
 import { base64Bytes, checkLegacyEnvelope, isObject, type JsonObject, num, requiredNum, str } from './vendor-values.ts';
 
 const NO_ACTIVITY_KIND = 0x7e;
 const MINUTE_MS = 60_000;
 const MINUTES_PER_DAY = 1440;
-/** Real UTC offsets run from -12:00 to +14:00; 18 h is the ISO 8601 bound. */
-const MAX_TZ_S = 18 * 3600;
 const SLEEP_STAGE_NAMES: Readonly<Record<number, string>> = { 4: 'light', 5: 'deep', 7: 'awake', 8: 'rem' };
 
 /**
@@ -67,7 +65,7 @@ function decodeDay(record: unknown, ctx: DecodeContext, path: string): { date: s
   const date = dateValue;
   const summary = summaryObject(record.summary, `${path}summary`);
   const tz = requiredNum(summary.tz, `${path}summary.tz`);
-  if (!Number.isInteger(tz) || Math.abs(tz) > MAX_TZ_S) {
+  if (!Number.isInteger(tz) || Math.abs(tz) > MAX_UTC_OFFSET_S) {
     throw new MalformedPayloadError(`${path}summary.tz`, `not a UTC offset in seconds: ${tz}`);
   }
   const midnight = midnightUtc - tz * 1000;

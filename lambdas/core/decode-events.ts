@@ -3,14 +3,12 @@
 
 import { MalformedPayloadError } from './errors.ts';
 import type { DecodeContext } from './ports.ts';
-import { assertRowsFit, EARLIEST_MS, LATEST_MS, saneMs } from './row-guard.ts';
+import { assertRowsFit, isSaneMs, saneMs } from './row-guard.ts';
 import type { Row, TableName, TableRows } from './schema-registry.ts';
-import { localDateOf } from './time.ts';
+import { localDateOf, MAX_UTC_OFFSET_S } from './time.ts';
 import { isObject, type JsonObject, jsonField, num, numOrNull, requiredNum, str } from './vendor-values.ts';
 
 const READINESS_SENTINELS = [255, 32767];
-/** Real UTC offsets run from -12:00 to +14:00; 18 h is the ISO 8601 bound. */
-const MAX_TZ_S = 18 * 3600;
 
 /** Sub-types that identify an item's event type when `eventType` is absent (as in trimmed samples). */
 const EVENT_TYPE_OF_SUBTYPE: Readonly<Record<string, string>> = {
@@ -65,7 +63,8 @@ function decodeStress(item: JsonObject, f: string, ctx: DecodeContext, rows: Tab
     if (!isObject(reading)) throw new MalformedPayloadError(`${f}data[${i}]`, 'expected an object');
     const time = reading.time;
     const t = typeof time === 'number' && Number.isFinite(time) ? time : requiredNum(time, `${f}data[${i}].time`);
-    if (!(Number.isSafeInteger(t) && t >= EARLIEST_MS && t < LATEST_MS)) saneMs(t, `${f}data[${i}].time`);
+    // The field name is only built for a bad reading: an all-day item holds hundreds of readings.
+    if (!isSaneMs(t)) saneMs(t, `${f}data[${i}].time`);
     const value = reading.value;
     const v = typeof value === 'number' && Number.isFinite(value) ? value : num(value, `${f}data[${i}].value`);
     const tz = ctx.tzOffsetAt?.(t) ?? null;
@@ -113,7 +112,7 @@ function decodeBloodOxygen(item: JsonObject, f: string, ctx: DecodeContext, rows
 function decodePai(item: JsonObject, f: string, ctx: DecodeContext, rows: TableRows): void {
   const ts = requiredNum(item.timestamp, `${f}timestamp`);
   const quarterHours = num(item.timeZone, `${f}timeZone`);
-  if (quarterHours !== null && !(Number.isInteger(quarterHours) && Math.abs(quarterHours * 900) <= MAX_TZ_S)) {
+  if (quarterHours !== null && !(Number.isInteger(quarterHours) && Math.abs(quarterHours * 900) <= MAX_UTC_OFFSET_S)) {
     throw new MalformedPayloadError(`${f}timeZone`, `not a UTC offset in quarter hours: ${quarterHours}`);
   }
   const n = (key: string) => num(item[key], `${f}${key}`);

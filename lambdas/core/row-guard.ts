@@ -20,9 +20,14 @@ const INT32_MAX = 2_147_483_647;
 const NOT_YET = Symbol('not yet');
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
+/** Whether `ms` is an instant in epoch ms the lake can hold. */
+export function isSaneMs(ms: unknown): ms is number {
+  return Number.isSafeInteger(ms) && (ms as number) >= EARLIEST_MS && (ms as number) < LATEST_MS;
+}
+
 /** An instant in epoch ms the lake can hold; anything else is malformed and names `field`. */
 export function saneMs(ms: number, field: string): number {
-  if (!Number.isSafeInteger(ms) || ms < EARLIEST_MS || ms >= LATEST_MS) {
+  if (!isSaneMs(ms)) {
     throw new MalformedPayloadError(field, `time ${String(ms).slice(0, 24)} ms is outside 1970-01-01..2100-01-01`);
   }
   return ms;
@@ -49,9 +54,7 @@ function misfit(column: ColumnDef, value: unknown): string | undefined {
     case 'double':
       return typeof value === 'number' && Number.isFinite(value) ? undefined : 'is not a finite number';
     case 'timestamp':
-      return Number.isSafeInteger(value) && (value as number) >= EARLIEST_MS && (value as number) < LATEST_MS
-        ? undefined
-        : 'is not a time in 1970..2100';
+      return isSaneMs(value) ? undefined : 'is not a time in 1970..2100';
   }
 }
 

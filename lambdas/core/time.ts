@@ -3,6 +3,9 @@
 const DAY_MS = 86_400_000;
 
 /** 'YYYY-MM-DD' of the instant `epochMs` at UTC offset `offsetS`. */
+/** The largest UTC offset a decoder accepts, seconds: real zones run from -12:00 to +14:00; 18 h is ISO 8601's bound. */
+export const MAX_UTC_OFFSET_S = 18 * 3600;
+
 export function localDateOf(epochMs: number, offsetS: number): string {
   return new Date(epochMs + offsetS * 1000).toISOString().slice(0, 10);
 }

@@ -323,11 +323,11 @@ describe('progress output', () => {
       return true;
     };
     const out = { isTTY: false, write } as unknown as NodeJS.WriteStream;
-    createProgress(out).update({ userId: 'u1', stream: 'band', done: 1, total: 2, label: '2026-01' });
+    createProgress({ stream: out }).update({ userId: 'u1', stream: 'band', done: 1, total: 2, label: '2026-01' });
     expect(written).toBe('sync u1/band: 1/2 2026-01 (50%)\n');
     written = '';
-    createProgress(out, { quiet: true }).update({ stream: 'band', done: 1, total: 2 });
-    createProgress({ stream: out, quiet: true }).note?.('hello');
+    createProgress({ stream: out, quiet: true }).update({ stream: 'band', done: 1, total: 2 });
+    createProgress({ stream: out, quiet: true }).note('hello');
     expect(written).toBe('');
   });
 });
