@@ -234,6 +234,23 @@ export function watchStreams(source: SyncSource, onStream: (stream: StreamName) 
   };
 }
 
+/** The state store, noting the clock value of every lease request (`askedAt`) and of every grant. */
+export function recordingLeaseTimes(state: StateStore, grantedAt: number[], askedAt: number[]): StateStore {
+  return new Proxy(state, {
+    get(target, prop) {
+      if (prop === 'acquireLease')
+        return async (userId: string, owner: string, nowMs: number, ttlMs: number): Promise<boolean> => {
+          askedAt.push(nowMs);
+          const granted = await target.acquireLease(userId, owner, nowMs, ttlMs);
+          if (granted) grantedAt.push(nowMs);
+          return granted;
+        };
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 /** Who holds the user's lease now (the LEASE item of the state table), undefined when nobody does. */
 export async function leaseHolder(run: ChaosRun): Promise<{ owner: string; expiresAt: number } | undefined> {
   const ddb = documentClientFor(run.env.endpoints);

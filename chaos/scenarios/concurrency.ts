@@ -19,6 +19,7 @@ import {
   outcomeOf,
   queueDepth,
   receiveRecords,
+  recordingLeaseTimes,
   settle,
   sleep,
   startChaosRun,
@@ -328,7 +329,9 @@ export async function leaseExpiryRun(seed: number, env: ChaosEnv): Promise<Lease
     );
     await Promise.race([aPaused.wait, a]);
     const aLease = await leaseHolder(run);
-    const aStillHeld = aLease?.owner === 'worker-a' && aLease.expiresAt > run.clock() + 100;
+    // When B got the lease is the clock value its conditional put carried (see crash.ts).
+    const bGrantedAt: number[] = [];
+    const bState = recordingLeaseTimes(run.rt.state, bGrantedAt, []);
 
     // B asks for the lease until A's has expired, as a redelivered message would.
     const bPaused = gate();
@@ -340,6 +343,7 @@ export async function leaseExpiryRun(seed: number, env: ChaosEnv): Promise<Lease
         try {
           return await syncInProcess(run, {
             leaseOwner: 'worker-b',
+            state: bState,
             async afterStep() {
               if (!bFirstStep) return;
               bFirstStep = false;
@@ -371,7 +375,11 @@ export async function leaseExpiryRun(seed: number, env: ChaosEnv): Promise<Lease
       bResume.open();
       bOut = await b;
     }
-    if (aStillHeld && bRefused === 0) problems.push("worker B got the lease while worker A's was still valid");
+    const bGotAt = bGrantedAt[0];
+    if (aLease?.owner === 'worker-a' && bGotAt !== undefined && bGotAt <= aLease.expiresAt)
+      problems.push(
+        `worker B got the lease while worker A's was still valid (at ${bGotAt}, A's ran to ${aLease.expiresAt})`,
+      );
     if (bOut.ended !== 'synced') problems.push(`worker B (the lease's rightful holder) ended with ${bOut.error}`);
     if (bOut.report && bOut.report.errors.length > 0) problems.push(`worker B reported: ${bOut.report.errors[0]}`);
     if (aOut.ended !== 'synced' && aOut.ended !== 'LeaseHeldError' && aOut.ended !== 'WriteConflictError')

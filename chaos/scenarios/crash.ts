@@ -15,6 +15,7 @@ import {
   type KillPoint,
   leaseHolder,
   outcomeOf,
+  recordingLeaseTimes,
   runSyncChild,
   SHORT_TODAY,
   sleep,
@@ -81,17 +82,25 @@ export async function crashRun(seed: number, env: ChaosEnv, kill: KillPoint): Pr
     // The restart: refused while the dead worker's lease lasts, then a clean sync.
     let refusedRestarts = 0;
     let report: SyncReport | undefined;
+    // The moment the restart got the lease is the clock value its conditional put carried, not when the attempt
+    // began: on a loaded machine an attempt can start before the expiry and reach DynamoDB after it.
+    const leasesGotAt: number[] = [];
+    const attemptsAt: number[] = [];
+    const state = recordingLeaseTimes(run.rt.state, leasesGotAt, attemptsAt);
     for (;;) {
-      const startedAt = run.clock();
       try {
-        report = await syncInProcess(run, { leaseTtlMs: LEASE_TTL_MS });
-        if (lease && child.killed && startedAt < lease.expiresAt - 200)
-          problems.push("a restart got the user while the dead worker's lease was still valid");
+        report = await syncInProcess(run, { leaseTtlMs: LEASE_TTL_MS, state });
+        const gotAt = leasesGotAt[0];
+        if (lease && child.killed && (gotAt === undefined || gotAt <= lease.expiresAt))
+          problems.push(
+            `a restart got the user while the dead worker's lease was still valid (got it at ${gotAt}, the dead lease ran to ${lease.expiresAt})`,
+          );
         break;
       } catch (err) {
         if (!(err instanceof LeaseHeldError)) throw err;
         refusedRestarts++;
-        if (!lease || run.clock() > lease.expiresAt + EXPIRY_GRACE_MS) {
+        const refusedAt = attemptsAt.at(-1) ?? run.clock();
+        if (!lease || refusedAt > lease.expiresAt + EXPIRY_GRACE_MS) {
           problems.push(`the restart was still refused ${EXPIRY_GRACE_MS} ms after the dead lease expired`);
           break;
         }

@@ -277,7 +277,7 @@ describe('band_data envelope and malformed input', () => {
     expect(malformedField(() => decodeBandDay(day({ summary: undefined }), ctx))).toBe('summary');
   });
 
-  it('decodes a year of full days well under a second', () => {
+  it('decodes a year of full days, every minute of every day (its speed is measured by npm run bench)', () => {
     const minutes = Array.from({ length: 1440 }, (_, i) => ({
       kindByte: 0x50 | (i % 12),
       intensity: i % 100,
@@ -292,14 +292,8 @@ describe('band_data envelope and malformed input', () => {
       summary,
       ...blobs,
     }));
-    // best of three runs, so a busy machine (other test files run in parallel) does not decide the result
-    let best = Number.POSITIVE_INFINITY;
-    for (let run = 0; run < 3; run++) {
-      const started = performance.now();
-      const { days } = decodeBandDataResponse({ code: 1, data: records }, ctx);
-      best = Math.min(best, performance.now() - started);
-      expect(days.reduce((n, d) => n + d.rows.activity_minute!.length, 0)).toBe(365 * 1440);
-    }
-    expect(best).toBeLessThan(1000);
+    const { days } = decodeBandDataResponse({ code: 1, data: records }, ctx);
+    expect(days).toHaveLength(365);
+    expect(days.reduce((n, d) => n + d.rows.activity_minute!.length, 0)).toBe(365 * 1440);
   });
 });
