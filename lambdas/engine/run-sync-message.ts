@@ -131,37 +131,5 @@ export async function runSyncMessage(
     ...(deps.log ? { log: deps.log } : {}),
   });
   const report = await engine.syncUser({ user, source, streams, from: message.from, to: message.to });
-  if (report.authFailed && !Object.values(report.streams).some((s) => s && s.authFailed > 0))
-    await markAuthFailed(deps, user, streams, report);
   return { status: 'synced', report, streams, transientFailures };
-}
-
-/**
- * The engine stops before any stream when the token dies during its first-day probe, so no ledger entry says
- * so; `status` should, like for a token that dies mid-stream. One auth_failed entry per requested stream, on
- * today (the engine's own convention for a failed workout list: `list:<date>`), replaced by the next good run.
- */
-async function markAuthFailed(
-  deps: SyncMessageDeps,
-  user: UserRecord,
-  streams: readonly StreamName[],
-  report: SyncReport,
-): Promise<void> {
-  const now = deps.clock();
-  const today = localDateOf(now, user.tzOffsetS ?? 0);
-  const error = report.errors[0] ?? 'the token could not be refreshed';
-  await deps.state.putLedger(
-    streams.map((stream) => ({
-      userId: user.userId,
-      stream,
-      period: stream === 'workouts' ? `list:${today}` : today,
-      localDate: today,
-      status: 'auth_failed' as const,
-      rows: 0,
-      rawKey: null,
-      fetchedAt: now,
-      error,
-      source: user.source,
-    })),
-  );
 }

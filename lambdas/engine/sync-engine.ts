@@ -76,6 +76,8 @@ export interface SyncReport {
 }
 
 const DEFAULT_FIRST_DATE = '2015-01-01';
+/** UTC-12 (Baker Island): no one's calendar day starts later. */
+const EARLIEST_UTC_OFFSET_S = -12 * 3600;
 const DEFAULT_LEASE_TTL_MS = 15 * 60_000;
 const WORKOUT_FLUSH_EVERY = 40;
 
@@ -180,6 +182,7 @@ export class SyncEngine {
       const streams = (req.streams ?? source.streams).filter((s) => source.streams.includes(s));
       const todayAt = (): string => localDateOf(clock(), timeline.latest() ?? user.tzOffsetS ?? 0);
       let firstDate = user.firstDate;
+      let probeAuthError: string | undefined;
       if (!firstDate && !req.from && source.discoverFirstDate) {
         try {
           const found = await source.discoverFirstDate(todayAt());
@@ -187,14 +190,24 @@ export class SyncEngine {
           if (found?.certain) await state.putUser({ ...user, firstDate: found.date });
         } catch (err) {
           if (!(err instanceof AuthExpiredError)) throw err;
+          probeAuthError = errorText(err);
           report.authFailed = true;
-          report.errors.push(`first-day probe: ${errorText(err)}`);
+          report.errors.push(`first-day probe: ${probeAuthError}`);
         }
       }
       const ledger = new Map<string, LedgerEntry>();
       for (const e of await state.listLedger(userId)) ledger.set(`${e.stream}#${e.period}`, e);
       // Band data first: it tells the time zones that workouts and events are placed with.
       const ordered = [...streams].sort((a, b) => (a === 'band' ? -1 : b === 'band' ? 1 : 0));
+      if (probeAuthError !== undefined)
+        await this.failUnprobed(
+          user,
+          ordered,
+          probeAuthError,
+          ledger,
+          report,
+          localDateOf(clock(), EARLIEST_UTC_OFFSET_S),
+        );
       for (const stream of ordered) {
         if (report.authFailed) break;
         const sr = newStreamReport();
@@ -366,6 +379,27 @@ export class SyncEngine {
       await this.step('cursor', userId, stream, w.month);
     }
     this.deps.onProgress?.({ userId, stream, done: windows.length, total: windows.length, label: 'done' });
+  }
+
+  /**
+   * The token died during the first-day probe, before any stream: without an entry the ledger would not say so,
+   * and `status` would read "never synced" instead of "log in again". One auth_failed entry per stream, on today
+   * (a workout list's period is `list:<date>`), which the next good run re-fetches and replaces.
+   */
+  private async failUnprobed(
+    user: UserRecord,
+    streams: readonly StreamName[],
+    error: string,
+    ledger: Map<string, LedgerEntry>,
+    report: SyncReport,
+    today: string,
+  ): Promise<void> {
+    for (const stream of streams) {
+      const sr = newStreamReport();
+      report.streams[stream] = sr;
+      const period = stream === 'workouts' ? `list:${today}` : today;
+      await this.failPeriods(user.userId, stream, [period], 'auth_failed', error, null, ledger, sr, user);
+    }
   }
 
   private async failPeriods(

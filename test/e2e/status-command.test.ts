@@ -213,6 +213,45 @@ describe('zepp-lake status', () => {
   });
 });
 
+describe('zepp-lake status when the very first sync could not authorise', () => {
+  it('says log in again, not "never synced", when the token died in the first-day probe; a new login heals it', async () => {
+    const first = shortSimUser(TODAY, 'first', 10);
+    const sim = await startSimulator({ today: TODAY, users: [first], loginThrottle: false });
+    let rt = await tempRuntime();
+    try {
+      await loginAll(rt, sim);
+      await logout(sim, (await rt.tokens.get(first.userId))!.loginToken!);
+      // No --from: the engine probes the account's first day, and the revoked token fails right there.
+      const denied = await runCli(rt, ['sync', '--user', first.userId, '--streams', 'band,workouts,stress', '--quiet']);
+      expect(denied.code, denied.stderr).toBe(3);
+
+      const status = await runCli(rt, ['status', '--user', first.userId, '--json']);
+      expect(status.code).toBe(1);
+      const [user] = (JSON.parse(status.stdout) as StatusReport).users;
+      expect(user).toMatchObject({ auth: 'revoked', needsAction: true });
+      expect(user?.actions.map((a) => a.code)).toEqual(['login_again']);
+      expect(user?.streams.map((s) => [s.stream, s.authFailed]).sort()).toEqual([
+        ['band', 1],
+        ['stress', 1],
+        ['workouts', 1],
+      ]);
+
+      process.env.ZEPP_LAKE_PASSWORD = first.password;
+      expect((await runCli(rt, ['login', '--email', first.email, '--host', sim.url])).code).toBe(0);
+      const healed = await runCli(rt, ['sync', '--user', first.userId, '--streams', 'band,workouts,stress', '--quiet']);
+      expect(healed.code, healed.stderr).toBe(0);
+      rt = reopen(rt);
+      const after = await runCli(rt, ['status', '--user', first.userId, '--json']);
+      expect(after.code, after.stdout).toBe(0);
+      const [clean] = (JSON.parse(after.stdout) as StatusReport).users;
+      expect(clean).toMatchObject({ auth: 'ok', needsAction: false, oldestGap: null });
+    } finally {
+      await rt.cleanup();
+      await sim.close();
+    }
+  }, 90_000);
+});
+
 describe('zepp-lake status --backend aws', () => {
   let sim: Simulator;
   let rt: Runtime;
