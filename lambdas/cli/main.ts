@@ -16,7 +16,7 @@ import { openAwsRuntime, queryableLakeDir } from './aws-runtime.ts';
 import { adviseError, EXIT, EXIT_CODES_HELP, type LoginHint } from './error-advice.ts';
 import { registerExportCommand } from './export-command.ts';
 import { type GlobalOptions, openLocalRuntime, type Runtime } from './local-runtime.ts';
-import { countReads, createProgress } from './progress.ts';
+import { createProgress } from './progress.ts';
 import { formatTable, readNamedQuery, runAthenaSql } from './query-command.ts';
 import { buildReport } from './report.ts';
 import { writeHtmlReport } from './report-html.ts';
@@ -350,13 +350,15 @@ export function buildProgram(): Command {
       for (const userId of [...users].sort()) {
         if (o.user && o.user !== userId) continue;
         const u = await rt.state.getUser(userId);
-        const store = countReads(
-          rt.store,
-          (k) => k.startsWith('raw/') && k.includes(`/user-${userId}/`),
-          (done, total) => progress.update({ userId, stream: 'raw objects', done, total }),
-        );
         const r = await replayUser({
-          store,
+          store: rt.store,
+          onProgress: ({ phase, done, total }) =>
+            progress.update({
+              userId,
+              stream: phase === 'read' ? 'raw objects read' : 'raw objects decoded',
+              done,
+              total,
+            }),
           codec: rt.codec,
           userId,
           from: o.from as string | undefined,

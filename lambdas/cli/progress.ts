@@ -3,7 +3,6 @@
 // `plainIntervalMs` and at the end otherwise (CI, pipes, log files); JSON lines with `json`; nothing with `quiet`.
 
 import cliProgress from 'cli-progress';
-import type { ObjectStore } from '../core/ports.ts';
 
 /** One step of a long operation. The engine's ProgressEvent is one of these. */
 export interface ProgressUpdate {
@@ -142,32 +141,5 @@ export function createProgress(opts: ProgressOptions = {}): ProgressSink {
     stop() {
       multi.stop();
     },
-  };
-}
-
-/**
- * An ObjectStore that reports each `get` of a counted key once a `list` has told how many there are:
- * progress for code that reads many objects (replay) without changing that code.
- */
-export function countReads(
-  store: ObjectStore,
-  counted: (key: string) => boolean,
-  onRead: (done: number, total: number) => void,
-): ObjectStore {
-  const wanted = new Set<string>();
-  let done = 0;
-  return {
-    async list(p) {
-      const keys = await store.list(p);
-      for (const k of keys) if (counted(k)) wanted.add(k);
-      return keys;
-    },
-    async get(key) {
-      const obj = await store.get(key);
-      if (wanted.has(key)) onRead(++done, wanted.size);
-      return obj;
-    },
-    put: (key, body, o) => store.put(key, body, o),
-    delete: (keys) => store.delete(keys),
   };
 }

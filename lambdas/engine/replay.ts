@@ -17,6 +17,17 @@ export interface ReplayOptions {
   from?: string;
   to?: string;
   tzOffsetS?: number;
+  /**
+   * Progress: `read` counts the raw objects fetched, `decode` the raw objects decoded and written to the month
+   * objects. Both totals are the user's raw object count.
+   */
+  onProgress?: (e: ReplayProgress) => void;
+}
+
+export interface ReplayProgress {
+  phase: 'read' | 'decode';
+  done: number;
+  total: number;
 }
 
 export interface ReplayReport {
@@ -39,9 +50,11 @@ export async function replayUser(opts: ReplayOptions): Promise<ReplayReport> {
   const userId = assertValidUserId(opts.userId);
   const report: ReplayReport = { userId, rawObjects: 0, rows: 0, objectsWritten: 0, rejects: [] };
   const raws: RawRecord[] = [];
-  for (const key of await listUserRawKeys(store, userId)) {
+  const keys = await listUserRawKeys(store, userId);
+  for (const [i, key] of keys.entries()) {
     const obj = await store.get(key);
     if (obj) raws.push(decodeRawRecord(obj.body, key));
+    opts.onProgress?.({ phase: 'read', done: i + 1, total: keys.length });
   }
   report.rawObjects = raws.length;
   const isBand = (r: RawRecord) => r.endpoint === 'band_data' || r.endpoint === 'activities' || r.endpoint === 'sleep';
@@ -72,7 +85,8 @@ export async function replayUser(opts: ReplayOptions): Promise<ReplayReport> {
     pendingCount = 0;
   };
   let bandDone = false;
-  for (const raw of raws) {
+  for (const [i, raw] of raws.entries()) {
+    opts.onProgress?.({ phase: 'decode', done: i, total: raws.length });
     if (!isBand(raw) && !bandDone) {
       await flush();
       bandDone = true;
@@ -89,6 +103,7 @@ export async function replayUser(opts: ReplayOptions): Promise<ReplayReport> {
     if (pendingCount >= FLUSH_ROWS) await flush();
   }
   await flush();
+  opts.onProgress?.({ phase: 'decode', done: raws.length, total: raws.length });
   return report;
 }
 

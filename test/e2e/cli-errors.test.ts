@@ -171,13 +171,21 @@ describe('sync: wrong region, quiet and JSON output', () => {
       .split('\n')
       .filter(Boolean)
       .map((l) => JSON.parse(l));
-    expect(lines.at(-1)).toMatchObject({ progress: 'replay', stream: 'raw objects', etaS: 0 });
+    // Both phases reach their total: the raw objects read, then the same objects decoded and written.
+    const read = lines.filter((l) => l.stream === 'raw objects read');
+    const decoded = lines.filter((l) => l.stream === 'raw objects decoded');
+    expect(read.at(-1)).toMatchObject({ progress: 'replay', etaS: 0 });
+    expect(read.at(-1)?.done).toBe(read.at(-1)?.total);
+    expect(decoded.at(-1)).toMatchObject({ progress: 'replay', etaS: 0, total: read.at(-1)?.total });
+    expect(decoded.at(-1)?.done).toBe(decoded.at(-1)?.total);
+    expect(lines.indexOf(read.at(-1))).toBeLessThan(lines.indexOf(decoded[0]));
   }, 60_000);
 
   it('replay reports its progress in plain lines, and nothing with --quiet', async () => {
     const run = await runCli(rt, ['replay', '--user', person.userId]);
     expect(run.code).toBe(0);
-    expect(run.stderr).toMatch(new RegExp(`replay ${person.userId}/raw objects: (\\d+)/\\1 \\(100%\\)`));
+    expect(run.stderr).toMatch(new RegExp(`replay ${person.userId}/raw objects read: (\\d+)/\\1 \\(100%\\)`));
+    expect(run.stderr).toMatch(new RegExp(`replay ${person.userId}/raw objects decoded: (\\d+)/\\1 \\(100%\\)`));
     expect(run.stdout).toMatch(/replayed user \d+: \d+ raw objects/);
     const quiet = await runCli(rt, ['replay', '--user', person.userId, '--quiet']);
     expect(quiet.stderr).toBe('');
