@@ -324,7 +324,7 @@ describe('progress output', () => {
     );
   });
 
-  it('keeps the old call forms and says nothing when quiet', () => {
+  it('names the operation sync by default, and says nothing at all when quiet', () => {
     let written = '';
     const write = (s: string) => {
       written += s;
