@@ -158,14 +158,16 @@ export async function benchBundles(): Promise<string[]> {
         });
         const output = built.metafile.outputs[relative(process.cwd(), outfile).split('\\').join('/')];
         for (const i of output?.imports ?? []) if (i.external && !isBuiltin(i.path)) externals.add(i.path);
-        await copyFile(join(REPO_ROOT, PARQUET_WASM_PATH), join(outDir, 'parquet_wasm_bg.wasm'));
+        // As ingest-function.ts does for `usesParquet` functions: the .wasm goes only where the bundle loads it.
+        const loadsWasm = (await readFile(outfile, 'utf8')).includes('parquet_wasm_bg.wasm');
+        if (loadsWasm) await copyFile(join(REPO_ROOT, PARQUET_WASM_PATH), join(outDir, 'parquet_wasm_bg.wasm'));
         const jsBytes = (await stat(outfile)).size;
         const runs: ImportRun[] = [];
         for (let i = 0; i < 5; i++) runs.push(await importOnce(outfile, env));
         const placeholder = (await isPlaceholder(entry)) ? '  (placeholder handler)' : '';
         const exportsHandler = runs[0]?.handler === 'function' ? '' : '  (no `handler` export!)';
         lines.push(
-          `  ${name.padEnd(18)} ${fmtBytes(jsBytes).padStart(10)}  ${fmtBytes(wasmBytes).padStart(10)}  ${fmtMs(median(runs.map((r) => r.importMs))).padStart(16)}  ${''.padStart(13)} ${fmtMs(median(runs.map((r) => r.processMs))).padStart(14)}   ${((median(runs.map((r) => r.rssKiB)) ?? 0) / 1024).toFixed(0).padStart(5)} MiB${placeholder}${exportsHandler}`,
+          `  ${name.padEnd(18)} ${fmtBytes(jsBytes).padStart(10)}  ${(loadsWasm ? fmtBytes(wasmBytes) : 'none').padStart(10)}  ${fmtMs(median(runs.map((r) => r.importMs))).padStart(16)}  ${''.padStart(13)} ${fmtMs(median(runs.map((r) => r.processMs))).padStart(14)}   ${((median(runs.map((r) => r.rssKiB)) ?? 0) / 1024).toFixed(0).padStart(5)} MiB${placeholder}${exportsHandler}`,
         );
       } catch (err) {
         lines.push(`  ${name.padEnd(18)} failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
@@ -188,7 +190,7 @@ export async function benchBundles(): Promise<string[]> {
     '  (import = the dynamic import() of index.mjs inside the fresh process; process = spawn to exit, node start included;',
   );
   lines.push(
-    '   every bundle ships the .wasm next to it as ingest-function.ts copies it, whether or not the handler loads it)',
+    '   .wasm = parquet-wasm binary shipped next to the bundle, only for the handlers that read or write Parquet)',
   );
   return lines;
 }

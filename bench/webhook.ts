@@ -18,7 +18,6 @@ import { JsonFileStateStore } from '../lambdas/adapters/file-state.ts';
 import { FileTokenStore } from '../lambdas/adapters/file-tokens.ts';
 import { FolderObjectStore } from '../lambdas/adapters/fs-lake.ts';
 import { SqsSyncQueue } from '../lambdas/adapters/sqs-sync-queue.ts';
-import { parquetCodec } from '../lambdas/cli/local-runtime.ts';
 import { handleWebhookRequest } from '../lambdas/core/webhook-flow.ts';
 import { startHuamiOpenSimulator } from '../sim/huami-open.ts';
 import { fmtMs, line, percentile } from './measure.ts';
@@ -142,7 +141,6 @@ async function realHandler(dir: string, publicKeyPem: string, parts: Parts): Pro
     state: parts.state,
     tokens: new FileTokenStore(join(dir, 'tokens.json')),
     queue: new SqsSyncQueue({ client: sqs, queueUrl: config.queueUrl }),
-    codec: parquetCodec,
     clock: Date.now,
   });
   return async (rawBody, headers) => {

@@ -98,6 +98,7 @@ export class IngestStack extends Stack {
     });
     this.worker = new IngestFunction(this, 'SyncWorker', {
       entry: 'lambdas/handlers/sync-worker.ts',
+      usesParquet: true,
       description: 'zepp-lake: fetches one window from the vendor API and merges it into the lake',
       timeout: WORKER_TIMEOUT,
       memorySize: 1024,
@@ -114,6 +115,7 @@ export class IngestStack extends Stack {
     });
     this.replay = new IngestFunction(this, 'Replay', {
       entry: 'lambdas/handlers/replay.ts',
+      usesParquet: true,
       description: 'zepp-lake: rebuilds tables/ from raw/ without calling the vendor API (invoke by hand)',
       timeout: Duration.minutes(15),
       memorySize: 2048,

@@ -9,7 +9,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { planScheduledMessages } from '../core/sync-message.ts';
-import { type LambdaRuntime, lambdaRuntime } from '../shared/aws-runtime.ts';
+import { type LambdaServices, lambdaServices } from '../shared/aws-services.ts';
 import { logger } from '../shared/logger.ts';
 import { countMetric, METRIC, metrics } from '../shared/metrics.ts';
 
@@ -33,7 +33,7 @@ export function scheduleSlot(event: DispatchEvent, nowMs: number): string {
   return `${new Date(nowMs).toISOString().slice(0, 13)}:00Z`;
 }
 
-export function createDispatcherHandler(rt: LambdaRuntime) {
+export function createDispatcherHandler(rt: LambdaServices) {
   return middy<DispatchEvent, DispatchResult>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
@@ -50,4 +50,4 @@ export function createDispatcherHandler(rt: LambdaRuntime) {
     });
 }
 
-export const handler = createDispatcherHandler(lambdaRuntime());
+export const handler = createDispatcherHandler(lambdaServices());

@@ -7,7 +7,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { HttpOptions } from '../adapters/zepp-api.ts';
 import { refreshUserTokens, type TokenRefreshResult } from '../engine/refresh-tokens.ts';
-import { type LambdaRuntime, lambdaRuntime } from '../shared/aws-runtime.ts';
+import { type LambdaServices, lambdaServices } from '../shared/aws-services.ts';
 import { logger } from '../shared/logger.ts';
 import { countMetric, METRIC, metrics } from '../shared/metrics.ts';
 
@@ -36,7 +36,7 @@ export interface TokenRefresherOptions {
 /** Users refreshed at once: the vendor sees a few token calls in parallel, never a burst. */
 const PARALLEL = 4;
 
-export function createTokenRefresherHandler(rt: LambdaRuntime, options: TokenRefresherOptions = {}) {
+export function createTokenRefresherHandler(rt: LambdaServices, options: TokenRefresherOptions = {}) {
   return middy<TokenRefreshEvent, TokenRefreshSummary>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
@@ -88,4 +88,4 @@ export function createTokenRefresherHandler(rt: LambdaRuntime, options: TokenRef
     });
 }
 
-export const handler = createTokenRefresherHandler(lambdaRuntime());
+export const handler = createTokenRefresherHandler(lambdaServices());

@@ -15,7 +15,7 @@ import type { APIGatewayProxyStructuredResultV2, LambdaFunctionURLEvent } from '
 import { planWebhookMessages } from '../core/sync-message.ts';
 import { notificationHash } from '../core/webhook.ts';
 import { handleWebhookRequest } from '../core/webhook-flow.ts';
-import { type LambdaRuntime, lambdaRuntime } from '../shared/aws-runtime.ts';
+import { type LambdaServices, lambdaServices } from '../shared/aws-services.ts';
 import { logger } from '../shared/logger.ts';
 import { countMetric, METRIC, metrics } from '../shared/metrics.ts';
 
@@ -28,7 +28,7 @@ function rawBodyOf(event: LambdaFunctionURLEvent): Uint8Array {
   return event.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
 }
 
-export function createWebhookHandler(rt: LambdaRuntime) {
+export function createWebhookHandler(rt: LambdaServices) {
   return middy<LambdaFunctionURLEvent, APIGatewayProxyStructuredResultV2>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
@@ -69,4 +69,4 @@ export function createWebhookHandler(rt: LambdaRuntime) {
     });
 }
 
-export const handler = createWebhookHandler(lambdaRuntime());
+export const handler = createWebhookHandler(lambdaServices());

@@ -1,5 +1,5 @@
 // The Lambda defaults of zepp-lake, in one place: Node.js 22 on arm64, an ESM bundle (minified, with source
-// maps) that ships parquet-wasm's .wasm next to it, Powertools environment, X-Ray, a log group with
+// maps) that ships parquet-wasm's .wasm next to it when the handler uses Parquet, Powertools environment, X-Ray, a log group with
 // retention, and a role of its own that starts with nothing but "write my logs".
 
 import { fileURLToPath } from 'node:url';
@@ -42,6 +42,12 @@ export interface IngestFunctionProps {
    * @default RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * The handler reads or writes Parquet: parquet-wasm's .wasm is shipped next to the bundle. Handlers that do
+   * not (they import lambdas/shared/aws-services.ts, not aws-runtime.ts) leave it out: 4.7 MiB less to deploy.
+   * @default false
+   */
+  readonly usesParquet?: boolean;
 }
 
 /** The repository root: the lock file, node_modules and the handler entries live there. */
@@ -120,9 +126,8 @@ export class IngestFunction extends Construct {
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
-          afterBundling: (inputDir: string, outputDir: string) => [
-            `cp "${inputDir}/${PARQUET_WASM_PATH}" "${outputDir}/parquet_wasm_bg.wasm"`,
-          ],
+          afterBundling: (inputDir: string, outputDir: string) =>
+            props.usesParquet ? [`cp "${inputDir}/${PARQUET_WASM_PATH}" "${outputDir}/parquet_wasm_bg.wasm"`] : [],
         },
       },
     });

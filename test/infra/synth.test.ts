@@ -34,7 +34,7 @@ beforeAll(() => {
 
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
-const template = (stack: string): { Resources: Record<string, { Type: string; Metadata?: Json }> } =>
+const template = (stack: string): { Resources: Record<string, { Type: string; Metadata?: Json; Properties?: Json }> } =>
   JSON.parse(readFileSync(join(outdir, `${stack}.template.json`), 'utf8'));
 
 describe('cdk synth', () => {
@@ -48,17 +48,26 @@ describe('cdk synth', () => {
     expect(existsSync(join(outdir, 'zepp-lake-prod-ingest.template.json'))).toBe(true);
   });
 
-  it('bundles every function as index.mjs with parquet-wasm binary next to it', () => {
+  it('bundles every function as index.mjs, with the parquet-wasm binary exactly where the bundle loads it', () => {
     const functions = Object.values(template('zepp-lake-prod-ingest').Resources).filter(
       (r) => r.Type === 'AWS::Lambda::Function',
     );
     expect(functions).toHaveLength(5);
+    const withWasm: string[] = [];
     for (const fn of functions) {
       const asset = join(outdir, String(fn.Metadata?.['aws:asset:path']));
       expect(existsSync(join(asset, 'index.mjs')), asset).toBe(true);
       expect(existsSync(join(asset, 'index.mjs.map')), asset).toBe(true);
-      expect(existsSync(join(asset, 'parquet_wasm_bg.wasm')), asset).toBe(true);
+      // A bundle that loads the .wasm without it beside it would fail at its first cold start.
+      const loadsWasm = readFileSync(join(asset, 'index.mjs'), 'utf8').includes('parquet_wasm_bg.wasm');
+      expect(existsSync(join(asset, 'parquet_wasm_bg.wasm')), asset).toBe(loadsWasm);
+      if (loadsWasm) withWasm.push(String(fn.Properties?.Description));
     }
+    // Only the functions that read or write Parquet carry it.
+    expect(withWasm.sort()).toEqual([
+      'zepp-lake: fetches one window from the vendor API and merges it into the lake',
+      'zepp-lake: rebuilds tables/ from raw/ without calling the vendor API (invoke by hand)',
+    ]);
   });
 
   it('reports no validation violations (cdk-nag and CloudFormation rules)', () => {
