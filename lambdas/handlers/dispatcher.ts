@@ -1,5 +1,6 @@
 // The scheduled sync's first step: every enabled user in the state table gets one queue message per stream group.
 // scheduler --> dispatcher --> (core) planScheduledMessages --> SQS sync queue --> sync worker
+// It also counts the people without a clean sync for two days (core/staleness.ts) for the UsersStale alarm.
 //
 // The schedule's input (lib/constructs/schedules.ts SCHEDULE_INPUT.sync) is the whole event. An optional
 // `scheduledTime` (EventBridge Scheduler's <aws.scheduler.scheduled-time>) names the run; without it the run is
@@ -8,6 +9,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
+import { staleUsers } from '../core/staleness.ts';
 import { planScheduledMessages } from '../core/sync-message.ts';
 import { type LambdaServices, lambdaServices } from '../shared/aws-services.ts';
 import { logger } from '../shared/logger.ts';
@@ -24,6 +26,8 @@ export interface DispatchResult {
   users: number;
   messages: number;
   slot: string;
+  /** Enabled people without a clean sync for two days (they are still dispatched: the next run may heal them). */
+  stale: string[];
 }
 
 /** The name of this schedule run: its scheduled time when the event has one, else the current UTC hour. */
@@ -46,7 +50,17 @@ export function createDispatcherHandler(rt: LambdaServices) {
       const sent = await rt.queue.send(planned);
       countMetric(METRIC.syncMessagesSent, sent);
       logger.info('sync messages sent', { slot, users: users.length, messages: sent });
-      return { users: users.length, messages: sent, slot };
+      const stale = staleUsers(users, rt.clock());
+      countMetric(METRIC.usersStale, stale.length);
+      if (stale.length > 0) {
+        logger.warn('people without a clean sync for two days: run zepp-lake status --backend aws', {
+          stale: stale.map((s) => ({
+            userId: s.userId,
+            lastSuccess: s.lastSuccessAt === undefined ? 'never' : new Date(s.lastSuccessAt).toISOString(),
+          })),
+        });
+      }
+      return { users: users.length, messages: sent, slot, stale: stale.map((s) => s.userId) };
     });
 }
 

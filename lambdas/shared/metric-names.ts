@@ -27,6 +27,11 @@ export const METRIC = {
   syncDeferred: 'SyncDeferred',
   /** Vendor tokens the token refresher renewed. */
   tokensRefreshed: 'TokensRefreshed',
+  /**
+   * Enabled people without a clean sync for two days (core/staleness.ts), counted by the dispatcher at every
+   * scheduled run, 0 included, so the alarm reads the latest count.
+   */
+  usersStale: 'UsersStale',
   /** Signed webhook bodies that were not a notification (kept under raw/webhook-rejects/). */
   webhookMalformed: 'WebhookMalformed',
 } as const;

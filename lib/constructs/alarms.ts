@@ -91,6 +91,18 @@ export class Alarms extends Construct {
         // Silence is the failure here: no data point at all means nothing succeeded.
         treatMissingData: cloudwatch.TreatMissingData.BREACHING,
       }),
+      // One person failing while the others sync leaves noSuccessfulSync quiet; this one names them (in the
+      // dispatcher's log). The dispatcher emits the count, 0 included, at every scheduled run; between runs there
+      // is no data, and the alarm keeps the state the last count gave it (missing data ignored).
+      usersStale: new cloudwatch.Alarm(this, 'UsersStale', {
+        alarmDescription:
+          'someone has had no clean sync for 2 days: the dispatcher log names them; run zepp-lake status --backend aws',
+        metric: customMetric(METRIC.usersStale, Duration.hours(1), 'Maximum'),
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+      }),
       scheduleDeadLetters: new cloudwatch.Alarm(this, 'ScheduleDeadLetters', {
         alarmDescription: 'the scheduler could not invoke the dispatcher or token refresher after its retries',
         metric: props.scheduleDeadLetterQueue.metricApproximateNumberOfMessagesVisible({

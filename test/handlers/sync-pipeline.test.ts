@@ -85,8 +85,9 @@ describe('dispatcher -> queue -> sync worker, against the stand-ins', () => {
     const drained = await captureMetrics(() => drainQueue(h, worker, { concurrency: 3, batchSize: 2 }));
 
     // Assess: one message per user and stream group, all of them done.
-    expect(dispatched.result).toEqual({ users: 3, messages: 9, slot: `${TODAY}T18:00:00.000Z` });
+    expect(dispatched.result).toEqual({ users: 3, messages: 9, slot: `${TODAY}T18:00:00.000Z`, stale: [] });
     expect(metricTotal(dispatched.metrics, METRIC.syncMessagesSent)).toBe(9);
+    expect(metricTotal(dispatched.metrics, METRIC.usersStale)).toBe(0);
     expect(metricTotal(drained.metrics, METRIC.authFailed)).toBe(0);
     expect(metricTotal(drained.metrics, METRIC.rowsWritten)).toBeGreaterThan(0);
     for (const u of userIds) {
@@ -131,5 +132,31 @@ describe('dispatcher -> queue -> sync worker, against the stand-ins', () => {
     for (const k of keys)
       expect(Buffer.from((await rt.store.get(k))!.body).equals(Buffer.from(before.get(k)!))).toBe(true);
     expect(sim.stats().requests.band_data ?? 0).toBe(calls);
+  });
+
+  it('counts a person without a clean sync for two days as stale, and the next clean run clears it', async () => {
+    // Prepare: ben's last clean sync was three days ago.
+    const [, ben] = userIds as [string, string];
+    const dispatcher = handlers.dispatcher(rt);
+    const worker = handlers.syncWorker(rt, { http: FAST_HTTP });
+    const record = (await rt.state.getUser(ben))!;
+    await rt.state.putUser({ ...record, lastSuccessAt: clock() - 3 * 86_400_000 });
+
+    // Act
+    const flagged = await captureMetrics(() =>
+      dispatcher(schedulerEvent('sync', `${TODAY}T19:00:00Z`), lambdaContext('dispatcher')),
+    );
+    await drainQueue(h, worker, { concurrency: 2, batchSize: 2 });
+    const after = await captureMetrics(() =>
+      dispatcher(schedulerEvent('sync', `${TODAY}T20:00:00Z`), lambdaContext('dispatcher')),
+    );
+    await drainQueue(h, worker, { concurrency: 2, batchSize: 2 });
+
+    // Assess: named and counted, still dispatched, and healed by the run it was dispatched to.
+    expect(flagged.result).toMatchObject({ users: 3, messages: 9, stale: [ben] });
+    expect(metricTotal(flagged.metrics, METRIC.usersStale)).toBe(1);
+    expect((await rt.state.getUser(ben))?.lastSuccessAt).toBe(clock());
+    expect(after.result).toMatchObject({ stale: [] });
+    expect(metricTotal(after.metrics, METRIC.usersStale)).toBe(0);
   });
 });

@@ -357,6 +357,19 @@ describe('IngestStack alarms', () => {
     });
   });
 
+  it('alarms when the dispatcher counts anyone without a clean sync for 2 days, keeping that state between runs', () => {
+    alarmWith({
+      Namespace: 'ZeppLake',
+      MetricName: 'UsersStale',
+      Dimensions: [{ Name: 'service', Value: 'zepp-lake' }],
+      Statistic: 'Maximum',
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+      EvaluationPeriods: 1,
+      TreatMissingData: 'ignore',
+    });
+  });
+
   it('alarms on scheduler target errors and on the schedule dead-letter queue', () => {
     alarmWith({
       Namespace: 'AWS/Scheduler',
