@@ -58,10 +58,14 @@ export class Dashboard extends Construct {
         ),
       }),
       new cloudwatch.GraphWidget({
-        title: 'Syncs, ledger failures, auth failures',
+        title: 'Syncs, ledger failures, auth failures, people without a clean sync for 2 days',
         width: 12,
         left: [customMetric(METRIC.syncSucceeded, hour)],
-        right: [customMetric(METRIC.ledgerFailed, hour), customMetric(METRIC.authFailed, hour)],
+        right: [
+          customMetric(METRIC.ledgerFailed, hour),
+          customMetric(METRIC.authFailed, hour),
+          customMetric(METRIC.usersStale, hour, 'Maximum'),
+        ],
       }),
     );
 
