@@ -1,5 +1,5 @@
-// GPX of a workout: valid GPX 1.1 with Garmin TrackPointExtension v1 (checked by xmllint against the committed
-// schemas), points only where there is a position, heart rate joined by time, XML escaped, numbers as decimals.
+// GPX of a workout: valid GPX 1.1 with Garmin TrackPointExtension v1 (checked by xmllint against the GPX 1.1
+// schema and our schema of the extension, test/fixtures/xsd/), points only where there is a position, heart rate joined by time, XML escaped, numbers as decimals.
 
 import { describe, expect, it } from 'vitest';
 import {
@@ -153,6 +153,15 @@ describe('the schema check itself', () => {
     expect(r.ok).toBe(false);
     expect(r.output).toMatch(/hr.*minInclusive|less than the minimum/);
     expect(valid(xml.replace('<gpxtpx:hr>120', '<gpxtpx:hr>fast')).ok).toBe(false);
+    expect(valid(xml.replace('<gpxtpx:hr>120', '<gpxtpx:hr>300')).ok).toBe(false);
+  });
+
+  it('fails TrackPointExtension elements out of their order', () => {
+    const bad = xml.replace('<gpxtpx:hr>120</gpxtpx:hr>', '<gpxtpx:hr>120</gpxtpx:hr><gpxtpx:atemp>20</gpxtpx:atemp>');
+    expect(valid(bad).ok).toBe(false);
+    const good = xml.replace('<gpxtpx:hr>120</gpxtpx:hr>', '<gpxtpx:atemp>20</gpxtpx:atemp><gpxtpx:hr>120</gpxtpx:hr>');
+    const r = valid(good);
+    expect(r.ok, r.output).toBe(true);
   });
 
   it('fails an element TrackPointExtension does not declare', () => {

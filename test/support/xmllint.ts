@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const XSD_DIR = fileURLToPath(new URL('../fixtures/xsd/', import.meta.url));
-/** GPX 1.1 plus Garmin TrackPointExtension v1, so the extension content is validated, not skipped (see the file). */
+/** GPX 1.1 plus TrackPointExtension v1 (our schema of Garmin's vocabulary), so the extension content is validated, not skipped (see the file). */
 export const GPX_WITH_EXTENSIONS_XSD = `${XSD_DIR}gpx-with-trackpoint-extension.xsd`;
 export const GPX_ONLY_XSD = `${XSD_DIR}gpx-1.1.xsd`;
 
