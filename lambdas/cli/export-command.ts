@@ -18,9 +18,9 @@ import { type LakeDb, openLakeDb } from '../adapters/duckdb-query.ts';
 import { csvWriter } from '../core/csv.ts';
 import { type GpxSample, type GpxWorkout, gpxFileName, trackPoints, workoutToGpx } from '../core/gpx.ts';
 import { TABLE_NAMES, TABLES, type TableName } from '../core/schema-registry.ts';
-import { parseDate } from '../core/time.ts';
 import { openAwsRuntime, queryableLakeDir } from './aws-runtime.ts';
 import { type GlobalOptions, openLocalRuntime, type Runtime } from './local-runtime.ts';
+import { dateOption, userIdOption } from './option-parsers.ts';
 import { createProgress, type ProgressSink } from './progress.ts';
 
 /** A user-facing failure: one line on stderr that says what to do next, exit status 2. */
@@ -59,16 +59,6 @@ export const processIo: ExportIo = {
 
 function sqlString(text: string): string {
   return `'${text.replace(/'/g, "''")}'`;
-}
-
-function checkDate(flag: string, value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  try {
-    parseDate(value);
-  } catch (err) {
-    throw new ExportError(`${flag} takes a date YYYY-MM-DD, got "${value}"`, { cause: err });
-  }
-  return value;
 }
 
 function checkRange(from: string | undefined, to: string | undefined): void {
@@ -220,8 +210,7 @@ export async function exportGpx(
   io: ExportIo,
   lake = 'the lake',
 ): Promise<GpxExportSummary> {
-  const from = checkDate('--from', opts.from);
-  const to = checkDate('--to', opts.to);
+  const { from, to } = opts;
   checkRange(from, to);
   const summary: GpxExportSummary = { format: 'gpx', written: [], skipped: [] };
   const text = (line: string) => {
@@ -419,8 +408,7 @@ export async function exportCsv(db: LakeDb, opts: CsvExportOptions, io: ExportIo
     throw new ExportError(`unknown table "${opts.table}"; the tables are: ${TABLE_NAMES.join(', ')}`);
   }
   const table = opts.table as TableName;
-  const from = checkDate('--from', opts.from);
-  const to = checkDate('--to', opts.to);
+  const { from, to } = opts;
   checkRange(from, to);
   const out = opts.out ?? '-';
   if (out === '-' && opts.json)
@@ -519,9 +507,9 @@ export function registerExportCommand(program: Command, io: ExportIo = processIo
       'workouts with GPS as GPX 1.1 (time, elevation, heart rate): one by trackid, or every one in a date range',
     )
     .option('--workout <trackid>', 'one workout, by trackid')
-    .option('--user <id>', 'only this user')
-    .option('--from <date>', 'first local date (YYYY-MM-DD) of a range')
-    .option('--to <date>', 'last local date (YYYY-MM-DD) of a range')
+    .option('--user <id>', 'only this user', userIdOption)
+    .option('--from <date>', 'first local date (YYYY-MM-DD) of a range', dateOption)
+    .option('--to <date>', 'last local date (YYYY-MM-DD) of a range', dateOption)
     .option('--out <file>', 'one workout: the file (- for stdout; default ./<user>_<date>_<trackid>.gpx)')
     .option('--out-dir <dir>', 'a range: the folder for one <user>_<date>_<trackid>.gpx per workout')
     .option('--quiet', 'no progress and no text (errors still go to stderr)')
@@ -551,9 +539,9 @@ export function registerExportCommand(program: Command, io: ExportIo = processIo
     .description('one lake table as RFC 4180 CSV, columns in registry order')
     .argument('[table]', `the table (or --table): ${TABLE_NAMES.join(', ')}`)
     .addHelpText('after', '\n  --table <name>      the table, as an option')
-    .option('--user <id>', 'only this user')
-    .option('--from <date>', 'first local date (YYYY-MM-DD)')
-    .option('--to <date>', 'last local date (YYYY-MM-DD)')
+    .option('--user <id>', 'only this user', userIdOption)
+    .option('--from <date>', 'first local date (YYYY-MM-DD)', dateOption)
+    .option('--to <date>', 'last local date (YYYY-MM-DD)', dateOption)
     .option('--out <file>', 'the CSV file (default - for stdout)')
     .addOption(new Option('--spreadsheet-safe', "prefix ' to text cells starting with = + - @ (for Excel/LibreOffice)"))
     .option('--quiet', 'no progress and no text (errors still go to stderr)')

@@ -4,18 +4,18 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { decodeHuamiOpen, HUAMI_OPEN_RESOURCES, type HuamiOpenResource } from '../core/decode-huami-open.ts';
 import { DECODE_ENDPOINTS, type DecodeEndpoint, decodePayload } from '../core/decode-payload.ts';
 import { MalformedPayloadError } from '../core/errors.ts';
 import { formatRowForJson } from '../core/format-row.ts';
 import { type Row, TABLE_NAMES, type TableName } from '../core/schema-registry.ts';
-import { isValidUserId, USER_ID_RULE } from '../core/user-id.ts';
 import { replayUser } from '../engine/replay.ts';
 import { openAwsRuntime, queryableLakeDir } from './aws-runtime.ts';
 import { adviseError, EXIT, EXIT_CODES_HELP, type LoginHint } from './error-advice.ts';
 import { registerExportCommand } from './export-command.ts';
 import { type GlobalOptions, openLocalRuntime, type Runtime } from './local-runtime.ts';
+import { dateOption, userIdOption } from './option-parsers.ts';
 import { createProgress } from './progress.ts';
 import { formatTable, readNamedQuery, runAthenaSql } from './query-command.ts';
 import { buildReport } from './report.ts';
@@ -33,12 +33,6 @@ class CliError extends Error {
 }
 
 type Opts = GlobalOptions & Record<string, unknown>;
-
-/** `--user <id>`: refused before any command runs when it could not be a user id (`../x`, `a/b`, NUL...). */
-function userIdOption(value: string): string {
-  if (!isValidUserId(value)) throw new InvalidArgumentError(USER_ID_RULE);
-  return value;
-}
 
 function runtimeOf(cmd: Command): Runtime {
   const o = cmd.optsWithGlobals() as GlobalOptions & { backend?: string; bucket?: string; table?: string };
@@ -215,8 +209,8 @@ export function buildProgram(): Command {
       ]),
     )
     .option('--user <id>', 'only this user', userIdOption)
-    .option('--from <date>', 'first day (YYYY-MM-DD); default: resume from the cursor')
-    .option('--to <date>', 'last day (YYYY-MM-DD); default: today')
+    .option('--from <date>', 'first day (YYYY-MM-DD); default: resume from the cursor', dateOption)
+    .option('--to <date>', 'last day (YYYY-MM-DD); default: today', dateOption)
     .option('--streams <list>', 'comma list of band,workouts,stress,spo2,pai,readiness')
     .option('--lag-days <n>', 'days before the cursor fetched again', (v) => Number.parseInt(v, 10))
     .option('--faults <spec>', 'with --source sim: simulator faults')
@@ -310,8 +304,8 @@ export function buildProgram(): Command {
     .description('write a self-contained HTML page with charts of every person in the lake (opens offline)')
     .option('--out <file>', 'the HTML file (default: <lake>/report.html)')
     .option('--user <id>', 'only this user', userIdOption)
-    .option('--from <date>', 'first day (YYYY-MM-DD); default: the first day with data')
-    .option('--to <date>', 'last day (YYYY-MM-DD); default: the last day with data')
+    .option('--from <date>', 'first day (YYYY-MM-DD); default: the first day with data', dateOption)
+    .option('--to <date>', 'last day (YYYY-MM-DD); default: the last day with data', dateOption)
     .action(async (o: Opts, cmd: Command) => {
       const rt = runtimeOf(cmd);
       const remote = rt.lakeDir.startsWith('s3://');
@@ -334,8 +328,8 @@ export function buildProgram(): Command {
     .command('replay')
     .description('rebuild the tables from raw/ without calling the API')
     .option('--user <id>', 'only this user', userIdOption)
-    .option('--from <date>', 'first local date to rebuild')
-    .option('--to <date>', 'last local date to rebuild')
+    .option('--from <date>', 'first local date to rebuild', dateOption)
+    .option('--to <date>', 'last local date to rebuild', dateOption)
     .option('--quiet', 'no progress on stderr')
     .option('--json', 'print one JSON summary on stdout ({users:[replay report]}); progress as JSON lines on stderr')
     .action(async (o: Opts, cmd: Command) => {

@@ -39,10 +39,6 @@ export function parseStreams(spec: string | undefined): StreamName[] | undefined
   return list as StreamName[];
 }
 
-function checkDate(name: string, v: string | undefined): void {
-  if (v !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(v)) throw new Error(`--${name} must be YYYY-MM-DD, got ${v}`);
-}
-
 /** Stores the tokens of a fresh login and the user's state record. */
 export async function rememberLogin(
   rt: Runtime,
@@ -85,8 +81,6 @@ export async function loginZepp(
 }
 
 export async function syncUsers(rt: Runtime, opts: SyncOptions): Promise<SyncReport[]> {
-  checkDate('from', opts.from);
-  checkDate('to', opts.to);
   const streams = parseStreams(opts.streams);
   const users = (await rt.state.listUsers()).filter(
     (u) =>

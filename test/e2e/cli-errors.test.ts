@@ -102,7 +102,25 @@ describe('login failures: one message with the next step, and a stable exit stat
   it('a usage error keeps exit 2 and names the option', async () => {
     const run = await runCli(rt, ['sync', '--from', 'yesterday']);
     expect(run.code).toBe(EXIT.usage);
-    expect(run.stderr).toContain('--from must be YYYY-MM-DD');
+    expect(run.stderr).toContain("option '--from <date>' argument 'yesterday' is invalid");
+    expect(run.stderr).toContain('it takes a date YYYY-MM-DD that exists in the calendar');
+  });
+
+  it('every command with a date range refuses a day that is not in the calendar, in the same words', async () => {
+    for (const args of [
+      ['sync', '--to', '2026-02-30'],
+      ['replay', '--from', '2026-13-01'],
+      ['report', '--to', '26-01-01'],
+      ['export', 'csv', 'workout', '--from', '2026-04-31'],
+      ['export', 'gpx', '--to', 'today', '--out-dir', '.'],
+    ]) {
+      const run = await runCli(rt, args);
+      expect(run.code, args.join(' ')).toBe(EXIT.usage);
+      expect(run.stderr, args.join(' ')).toContain('it takes a date YYYY-MM-DD that exists in the calendar');
+    }
+    const path = await runCli(rt, ['export', 'csv', 'workout', '--user', '../etc']);
+    expect(path.code).toBe(EXIT.usage);
+    expect(path.stderr).toContain("option '--user <id>' argument '../etc' is invalid");
   });
 
   it('documents the exit statuses in the help', async () => {
