@@ -64,7 +64,7 @@ const IMPORT_SCRIPT = [
   'const t0 = performance.now();',
   'const m = await import(process.argv[1]);',
   'const ms = performance.now() - t0;',
-  'console.log(JSON.stringify({ ms, handler: typeof m.handler, rssKiB: process.resourceUsage().maxRSS }));',
+  'console.log(JSON.stringify({ ms, handler: typeof m.handler, rssKiB: Math.round(process.memoryUsage().rss / 1024) }));',
 ].join('\n');
 
 interface ImportRun {
