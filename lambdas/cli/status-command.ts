@@ -4,6 +4,7 @@
 
 import type { LedgerEntry, StateStore, TokenStore, UserRecord, UserTokens } from '../core/ports.ts';
 import { STREAMS } from '../core/ports.ts';
+import { STALE_AFTER_MS, staleUsers } from '../core/staleness.ts';
 import { type AuthProblem, authAdvice, classifyAuthError, REGION_HOSTS } from './error-advice.ts';
 
 /** `ok`, or why the stored authorisation does not work (see AuthProblem). */
@@ -70,11 +71,9 @@ export interface StatusOptions {
   now?: number;
   /** Runtime is `--backend aws` (advice names `users add --backend aws`). */
   aws?: boolean;
-  /** No successful sync for longer than this needs attention (default 2 days). */
+  /** No successful sync for longer than this needs attention (default STALE_AFTER_MS, 2 days). */
   staleAfterMs?: number;
 }
-
-const DAY_MS = 86_400_000;
 
 function oldestOf<T extends { localDate: string; period: string }>(list: readonly T[]): T | undefined {
   return [...list].sort((a, b) => a.localDate.localeCompare(b.localDate) || a.period.localeCompare(b.period))[0];
@@ -207,9 +206,9 @@ export async function collectUserStatus(
       message: `every stream came back empty although a device synced recently: the account most likely lives in another region; log in through its host, e.g. \`zepp-lake login --email ${tokens?.email ?? '<your e-mail>'} --host <region host>\` with ${REGION_HOSTS}`,
     });
   }
-  const staleAfter = opts.staleAfterMs ?? 2 * DAY_MS;
-  const since = u.lastSuccessAt ?? u.createdAt;
-  if (u.enabled && actions.length === 0 && now - since > staleAfter) {
+  // The alarm's rule (core/staleness.ts): the simulator's people are never synced by a plain `sync`, so they
+  // cannot go stale.
+  if (actions.length === 0 && staleUsers([u], now, opts.staleAfterMs ?? STALE_AFTER_MS).length > 0) {
     actions.push({
       code: 'stale',
       message: u.lastSuccessAt

@@ -252,6 +252,32 @@ describe('zepp-lake status when the very first sync could not authorise', () => 
   }, 90_000);
 });
 
+describe('zepp-lake status for people who have not synced for a while', () => {
+  it("says so after two days without a clean sync (exit 1), but never for the simulator's people", async () => {
+    const rt = await tempRuntime();
+    try {
+      const threeDaysAgo = Date.now() - 3 * 86_400_000;
+      const base = { source: 'zepp' as const, enabled: true, createdAt: threeDaysAgo - 86_400_000 };
+      await rt.state.putUser({ ...base, userId: '4000000001', lastSuccessAt: threeDaysAgo });
+      await rt.state.putUser({ ...base, userId: '4000000002', lastSuccessAt: threeDaysAgo, simulated: true });
+      await rt.state.putUser({ ...base, userId: '4000000003', lastSuccessAt: Date.now() - 3_600_000 });
+      for (const userId of ['4000000001', '4000000002', '4000000003'])
+        await rt.tokens.put(userId, { source: 'zepp', vendorUserId: userId, loginToken: `login-${userId}` });
+
+      const run = await runCli(rt, ['status', '--json']);
+      expect(run.code, run.stdout).toBe(1);
+      const users = (JSON.parse(run.stdout) as StatusReport).users;
+      const codes = Object.fromEntries(users.map((u) => [u.userId, u.actions.map((a) => a.code)]));
+      expect(codes).toEqual({ '4000000001': ['stale'], '4000000002': [], '4000000003': [] });
+      const stale = users.find((u) => u.userId === '4000000001');
+      expect(stale?.actions[0]?.message).toContain(`no successful sync since ${new Date(threeDaysAgo).toISOString()}`);
+      expect(stale?.actions[0]?.message).toContain('zepp-lake sync --user 4000000001');
+    } finally {
+      await rt.cleanup();
+    }
+  });
+});
+
 describe('zepp-lake status --backend aws', () => {
   let sim: Simulator;
   let rt: Runtime;
