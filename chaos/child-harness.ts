@@ -77,6 +77,8 @@ export function chaosUser(seed: number, name: string, days: number, today: strin
     email: `${name}-${tag}@example.com`,
     password: `${name}-synthetic-pw`,
     userId: `8${String(seed % 1000).padStart(3, '0')}${String(Number.parseInt(tag, 16) % 1_000_000).padStart(6, '0')}`,
+    // The id is unique per run (runs share the stand-ins); the data depends on the scenario and seed only.
+    dataKey: `chaos-${name}-${seed}`,
     firstDate: first,
     devices: bob.devices.map((d) => ({ ...d, from: first })),
     swimDates: [],

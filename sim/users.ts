@@ -110,6 +110,12 @@ export interface SimUserSpec {
   password: string;
   /** Vendor user id (a string of digits, like the real `user_id`). */
   userId: string;
+  /**
+   * What the person's data is generated from, with the simulator's seed (default: `userId`). Set it when the
+   * id must be unique per run (the chaos suite shares its stand-ins) but the data must come out the same for
+   * the same seed, so a failing seed reproduces on the same rows.
+   */
+  dataKey?: string;
   region: string;
   countryCode: string;
   /** First local date with data. */
@@ -375,7 +381,7 @@ export class SimUser {
   }
 
   rng(...parts: readonly (string | number)[]): Rng {
-    return Rng.of(this.seed, this.spec.userId, ...parts);
+    return Rng.of(this.seed, this.spec.dataKey ?? this.spec.userId, ...parts);
   }
 
   offsetOn(date: string): number {
