@@ -4,7 +4,7 @@
 
 import type { LedgerEntry, StateStore, TokenStore, UserRecord, UserTokens } from '../core/ports.ts';
 import { STREAMS } from '../core/ports.ts';
-import { STALE_AFTER_MS, staleUsers } from '../core/staleness.ts';
+import { isStale } from '../core/staleness.ts';
 import { type AuthProblem, authAdvice, classifyAuthError, REGION_HOSTS } from './error-advice.ts';
 
 /** `ok`, or why the stored authorisation does not work (see AuthProblem). */
@@ -208,7 +208,7 @@ export async function collectUserStatus(
   }
   // The alarm's rule (core/staleness.ts): the simulator's people are never synced by a plain `sync`, so they
   // cannot go stale.
-  if (actions.length === 0 && staleUsers([u], now, opts.staleAfterMs ?? STALE_AFTER_MS).length > 0) {
+  if (actions.length === 0 && isStale(u, now, opts.staleAfterMs)) {
     actions.push({
       code: 'stale',
       message: u.lastSuccessAt

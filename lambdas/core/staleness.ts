@@ -15,11 +15,16 @@ export interface StaleUser {
 }
 
 /**
- * Enabled, real (not simulated) people whose last clean sync is older than `staleAfterMs`. A person never
+ * An enabled, real (not simulated) person whose last clean sync is older than `staleAfterMs`. A person never
  * synced counts from when they were added, so a new sign-up has the same two days to finish a first run.
  */
+export function isStale(user: UserRecord, nowMs: number, staleAfterMs = STALE_AFTER_MS): boolean {
+  return user.enabled && !user.simulated && nowMs - (user.lastSuccessAt ?? user.createdAt) > staleAfterMs;
+}
+
+/** The stale people among `users` (see isStale), with their last clean sync. */
 export function staleUsers(users: readonly UserRecord[], nowMs: number, staleAfterMs = STALE_AFTER_MS): StaleUser[] {
   return users
-    .filter((u) => u.enabled && !u.simulated && nowMs - (u.lastSuccessAt ?? u.createdAt) > staleAfterMs)
+    .filter((u) => isStale(u, nowMs, staleAfterMs))
     .map((u) => ({ userId: u.userId, lastSuccessAt: u.lastSuccessAt }));
 }

@@ -383,8 +383,9 @@ export class SyncEngine {
 
   /**
    * The token died during the first-day probe, before any stream: without an entry the ledger would not say so,
-   * and `status` would read "never synced" instead of "log in again". One auth_failed entry per stream, on today
-   * (a workout list's period is `list:<date>`), which the next good run re-fetches and replaces.
+   * and `status` would read "never synced" instead of "log in again". One auth_failed entry per stream on
+   * `today` (a workout list's period is `list:<date>`), written in one ledger write, which the next good run
+   * re-fetches and replaces. The caller dates it at EARLIEST_UTC_OFFSET_S: the person's zone may be unknown yet.
    */
   private async failUnprobed(
     user: UserRecord,
@@ -394,12 +395,13 @@ export class SyncEngine {
     report: SyncReport,
     today: string,
   ): Promise<void> {
-    for (const stream of streams) {
+    const entries = streams.flatMap((stream) => {
       const sr = newStreamReport();
       report.streams[stream] = sr;
       const period = stream === 'workouts' ? `list:${today}` : today;
-      await this.failPeriods(user.userId, stream, [period], 'auth_failed', error, null, ledger, sr, user);
-    }
+      return this.failedEntries(stream, [period], 'auth_failed', error, null, ledger, sr, user);
+    });
+    await this.writeLedger(user.userId, entries, ledger);
   }
 
   private async failPeriods(
@@ -413,6 +415,24 @@ export class SyncEngine {
     sr: StreamReport,
     user: UserRecord,
   ): Promise<void> {
+    await this.writeLedger(
+      userId,
+      this.failedEntries(stream, periods, status, error, rawKey, ledger, sr, user),
+      ledger,
+    );
+  }
+
+  /** The ledger entries of periods that failed, counted in the stream's report. */
+  private failedEntries(
+    stream: StreamName,
+    periods: string[],
+    status: 'failed' | 'auth_failed',
+    error: string,
+    rawKey: string | null,
+    ledger: Map<string, LedgerEntry>,
+    sr: StreamReport,
+    user: UserRecord,
+  ): LedgerEntry[] {
     const fetchedAt = this.deps.clock();
     const entries = periods.map((p) => {
       const localDate = p.startsWith('track:')
@@ -420,11 +440,22 @@ export class SyncEngine {
         : p.startsWith('list:')
           ? p.slice(5)
           : p;
-      return { userId, stream, period: p, localDate, status, rows: 0, rawKey, fetchedAt, error, source: user.source };
+      return {
+        userId: user.userId,
+        stream,
+        period: p,
+        localDate,
+        status,
+        rows: 0,
+        rawKey,
+        fetchedAt,
+        error,
+        source: user.source,
+      };
     });
     if (status === 'failed') sr.failed += entries.length;
     else sr.authFailed += entries.length;
-    await this.writeLedger(userId, entries, ledger);
+    return entries;
   }
 
   private async syncWorkouts(
