@@ -4,7 +4,7 @@
 // must end with exit 0 or 4 and exactly the rows of one clean sync.
 
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +14,7 @@ import type { LedgerEntry } from '../../lambdas/core/ports.ts';
 import { addDays } from '../../lambdas/core/time.ts';
 import { type Simulator, startSimulator } from '../../sim/index.ts';
 import { DATA_TABLES, lakeRows } from '../support/local-lake.ts';
-import { race } from '../support/local-race.ts';
+import { race, startLockHolder } from '../support/local-race.ts';
 
 const CLI = fileURLToPath(new URL('../../bin/zepp-lake.mjs', import.meta.url));
 const SLOW = 240_000;
@@ -100,6 +100,29 @@ describe('racing processes on the local stores', () => {
         'tables/counter/month=2026-01/user-shared.parquet',
       );
       expect(new TextDecoder().decode(stored?.body)).toBe('90');
+    },
+    SLOW,
+  );
+});
+
+describe('a process killed while it holds the home folder lock', () => {
+  it(
+    'blocks the others only until its lock is stale: then a write goes through and nothing is lost',
+    async () => {
+      const { lake, home } = dirsOf('killed-holder');
+      const rt = openLocalRuntime({ lake, home });
+      await rt.state.putUser({ userId: 'before', source: 'zepp', enabled: true, createdAt: 1 });
+      const holder = await startLockHolder(lake, home);
+      expect(await holder.kill()).toBe('SIGKILL');
+      const lockDir = join(home, 'home.lock');
+      expect((await stat(lockDir)).isDirectory()).toBe(true); // left behind: SIGKILL runs no clean-up
+
+      await rt.state.putUser({ userId: 'after', source: 'zepp', enabled: true, createdAt: 2 });
+      await rt.tokens.put('after', { source: 'zepp', vendorUserId: 'after', appToken: 'a' });
+      const fresh = openLocalRuntime({ lake, home });
+      expect((await fresh.state.listUsers()).map((u) => u.userId)).toEqual(['after', 'before']);
+      expect(await fresh.tokens.list()).toEqual(['after']);
+      await expect(stat(lockDir)).rejects.toMatchObject({ code: 'ENOENT' }); // taken over, then released
     },
     SLOW,
   );

@@ -5,11 +5,13 @@
 //
 //   tsx test/support/local-race-child.ts <kind> <lake> <home> <goFile> <name> <count>
 //
-// kinds: `home` (login-like: token + user record, then a cursor advance and a ledger entry per item),
+// kinds: `hold` (take the home folder's lock, say `ready` and never let go: the test SIGKILLs it),
+// `home` (login-like: token + user record, then a cursor advance and a ledger entry per item),
 // `lease` (load the state, wait for go, try to take one user's lease), `cas` (increment a counter object in the
 // lake with If-Match, retrying on a conflict, as the engine's month merge does).
 
 import { existsSync } from 'node:fs';
+import { withHomeLock } from '../../lambdas/adapters/home-files.ts';
 import { openLocalRuntime } from '../../lambdas/cli/local-runtime.ts';
 import { WriteConflictError } from '../../lambdas/core/errors.ts';
 
@@ -77,7 +79,19 @@ async function casIncrements(): Promise<unknown> {
   return { increments: count, conflicts };
 }
 
-const kinds: Record<string, () => Promise<unknown>> = { home: homeWrites, lease: leaseRace, cas: casIncrements };
+async function holdHomeLock(): Promise<unknown> {
+  return withHomeLock(home as string, async () => {
+    process.stdout.write('ready\n');
+    await new Promise(() => setInterval(() => {}, 1_000)); // holds the lock until killed
+  });
+}
+
+const kinds: Record<string, () => Promise<unknown>> = {
+  hold: holdHomeLock,
+  home: homeWrites,
+  lease: leaseRace,
+  cas: casIncrements,
+};
 const run = kinds[kind];
 if (!run) throw new Error(`unknown kind ${kind}`);
 process.stdout.write(`${JSON.stringify(await run())}\n`);

@@ -59,3 +59,31 @@ export async function race(spec: RaceSpec): Promise<RaceResult[]> {
   await writeFile(goFile, 'go');
   return Promise.all(children.map((c) => c.done));
 }
+
+/** A child process holding the home folder's lock (kind `hold`), ready; `kill()` SIGKILLs it and resolves on exit. */
+export async function startLockHolder(
+  lake: string,
+  home: string,
+): Promise<{ pid: number; kill(): Promise<NodeJS.Signals | null> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, 'hold', lake, home, '-', 'holder', '1'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr += String(d);
+  });
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (d) => {
+      if (String(d).includes('ready')) resolve();
+    });
+    child.on('exit', () => reject(new Error(`the lock holder ended before it held the lock: ${stderr}`)));
+  });
+  return {
+    pid: child.pid as number,
+    kill: () => {
+      child.kill('SIGKILL');
+      return exited;
+    },
+  };
+}
