@@ -2,13 +2,16 @@
 // refused without quoting a token, and several writers at once (two store objects stand for two processes here;
 // test/e2e/local-processes.test.ts races real processes).
 
+import fs from 'node:fs';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FileTokenStore, TokenFileError } from '../../lambdas/adapters/file-tokens.ts';
 import type { UserTokens } from '../../lambdas/core/ports.ts';
 import { InvalidUserIdError } from '../../lambdas/core/user-id.ts';
+
+const realOpen = fs.open;
 
 let dir: string;
 let home: string;
@@ -65,6 +68,24 @@ describe('FileTokenStore: modes', () => {
     expect((await stat(home)).mode & 0o777).toBe(0o700);
     expect((await stat(path)).mode & 0o777).toBe(0o600);
     expect(await readdir(home)).toEqual(['tokens.json']);
+  });
+
+  it('creates every file it writes with mode 0600 in the open call itself, never wider for a moment', async () => {
+    const opened: { path: string; flags: unknown; mode: unknown }[] = [];
+    const spy = vi.spyOn(fs, 'open').mockImplementation(((...args: unknown[]) => {
+      if (String(args[0]).startsWith(home)) opened.push({ path: String(args[0]), flags: args[1], mode: args[2] });
+      return Reflect.apply(realOpen, fs, args);
+    }) as typeof fs.open);
+    try {
+      await new FileTokenStore(path).put('alice', tokens('alice'));
+      await new FileTokenStore(path).put('bob', tokens('bob'));
+    } finally {
+      spy.mockRestore();
+    }
+    const created = opened.filter((o) => o.flags === 'w');
+    expect(created.length).toBeGreaterThanOrEqual(2);
+    for (const o of created) expect({ path: o.path, mode: o.mode }).toEqual({ path: o.path, mode: 0o600 });
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
   });
 
   it('replaces a token file that had been opened to others by a 0600 one on the next write', async () => {
