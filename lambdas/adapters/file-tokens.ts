@@ -1,30 +1,62 @@
 // Local token store: one JSON file, mode 0600, holding each user's tokens. The only place outside
-// Secrets Manager where a token may live; never printed.
+// Secrets Manager where a token may live; never printed, and never quoted in an error.
+//
+// Several `zepp-lake` processes may log in, add and remove users at once: every change is a read-modify-write
+// under the home folder's inter-process lock, and the file is replaced atomically by a temp file with a unique
+// name that is created 0600 (write-file-atomic opens it with that mode), so no moment shows a token to others.
+// The home folder is created 0700.
 
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
 import type { TokenStore, UserTokens } from '../core/ports.ts';
 import { assertValidUserId } from '../core/user-id.ts';
+import { jsonProblem, withHomeLock } from './home-files.ts';
+
+/** The token file cannot be used; the message names the file and the fix, never its content. */
+export class TokenFileError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TokenFileError';
+  }
+}
 
 export class FileTokenStore implements TokenStore {
   constructor(readonly path: string) {}
 
   private async readAll(): Promise<Record<string, UserTokens>> {
+    let text: string;
     try {
-      return JSON.parse(await readFile(this.path, 'utf8')) as Record<string, UserTokens>;
+      text = await readFile(this.path, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
-      // Do not echo the file content: it holds tokens.
-      throw new Error(`cannot read the token file ${this.path} (${(err as Error).name})`);
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return {};
+      throw new TokenFileError(`cannot read the token file ${this.path} (${code ?? (err as Error).name})`, {
+        cause: err,
+      });
     }
+    const fix = 'move it aside and log in again (`zepp-lake login` or `zepp-lake users add`)';
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (err) {
+      // No cause: the parser's message quotes the file, which holds tokens.
+      throw new TokenFileError(`the token file ${this.path} is damaged (${jsonProblem(err)}): ${fix}`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new TokenFileError(`the token file ${this.path} does not hold tokens by user id: ${fix}`);
+    }
+    return parsed as Record<string, UserTokens>;
   }
 
-  private async writeAll(all: Record<string, UserTokens>): Promise<void> {
-    await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
-    const tmp = `${this.path}.tmp`;
-    await writeFile(tmp, `${JSON.stringify(all, null, 1)}\n`, { mode: 0o600 });
-    await chmod(tmp, 0o600);
-    await rename(tmp, this.path);
+  /** Reads, changes and replaces the file while holding the home folder's lock. */
+  private change(fn: (all: Record<string, UserTokens>) => void): Promise<void> {
+    return withHomeLock(dirname(this.path), async (held) => {
+      const all = await this.readAll();
+      fn(all);
+      held.assertHeld();
+      await writeFileAtomic(this.path, `${JSON.stringify(all, null, 1)}\n`, { mode: 0o600 });
+    });
   }
 
   async get(userId: string): Promise<UserTokens | undefined> {
@@ -32,14 +64,14 @@ export class FileTokenStore implements TokenStore {
   }
   async put(userId: string, tokens: UserTokens): Promise<void> {
     assertValidUserId(userId);
-    const all = await this.readAll();
-    all[userId] = tokens;
-    await this.writeAll(all);
+    await this.change((all) => {
+      all[userId] = tokens;
+    });
   }
   async delete(userId: string): Promise<void> {
-    const all = await this.readAll();
-    delete all[userId];
-    await this.writeAll(all);
+    await this.change((all) => {
+      delete all[userId];
+    });
   }
   async list(): Promise<string[]> {
     return Object.keys(await this.readAll()).sort();

@@ -12,6 +12,7 @@ import { S3ObjectStore } from '../adapters/s3-lake.ts';
 import { SecretsManagerTokenStore } from '../adapters/secrets-tokens.ts';
 import type { ObjectStore } from '../core/ports.ts';
 import { homeDirOf, parquetCodec, type Runtime } from './local-runtime.ts';
+import { bucketNameProblem, OptionValueError } from './option-parsers.ts';
 
 export interface AwsRuntimeOptions {
   home?: string;
@@ -31,6 +32,9 @@ export function openAwsRuntime(opts: AwsRuntimeOptions): Runtime {
     throw new Error('--backend aws needs the lake bucket: --bucket or ZEPP_LAKE_BUCKET (see the stack outputs)');
   if (!table)
     throw new Error('--backend aws needs the state table: --table or ZEPP_LAKE_STATE_TABLE (see the stack outputs)');
+  // The bucket name also names the local mirror folder that is emptied before each query: `..` must never get there.
+  const problem = bucketNameProblem(bucket);
+  if (problem) throw new OptionValueError(`"${bucket}" is not an S3 bucket name: ${problem} (see the stack outputs)`);
   const region = opts.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
   // A local endpoint (a stand-in) only works path-style; real S3 works either way.
   const s3 = new S3Client({ region, forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3) });

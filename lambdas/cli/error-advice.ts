@@ -1,6 +1,7 @@
 // What the command line says when something goes wrong: one message per kind of failure that names what
 // happened and what to do next, and a stable exit status per kind. Messages are redacted before printing.
 
+import { FileLockLostError, FileLockTimeoutError, LOCK_STALE_MS } from '../adapters/file-lock.ts';
 import {
   AuthExpiredError,
   LeaseHeldError,
@@ -157,6 +158,11 @@ export function adviseError(err: unknown, hint: LoginHint = {}): Advice {
     out = {
       exitCode: EXIT.unavailable,
       message: `${msg}\n  another sync of this user is running: let it finish (a crashed worker's lease expires after 15 minutes)`,
+    };
+  } else if (err instanceof FileLockTimeoutError || err instanceof FileLockLostError) {
+    out = {
+      exitCode: EXIT.unavailable,
+      message: `${msg}\n  another zepp-lake process keeps using it: let it finish, then run the command again (a lock left by a killed process is taken over after ${LOCK_STALE_MS / 1000} s)`,
     };
   } else if (err instanceof WriteConflictError) {
     out = {

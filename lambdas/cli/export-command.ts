@@ -3,7 +3,7 @@
 //
 //   export gpx --workout TRACKID [--user ID] [--out FILE|-]     one workout (default file: ./<user>_<date>_<trackid>.gpx)
 //   export gpx --from DATE --to DATE [--user ID] --out-dir DIR  every workout with GPS whose local date is in the range
-//   export csv [TABLE] --table TABLE [--user ID] [--from DATE] [--to DATE] [--out FILE|-] [--spreadsheet-safe]
+//   export csv [TABLE] --table TABLE [--user ID] [--from DATE] [--to DATE] [--out FILE|-] [--raw-cells]
 //   common: --quiet (no progress, no text), --json (a summary object on stdout instead of text)
 //
 // `--table` is also the program's `--table` (the state table of `--backend aws`), and commander hands an option
@@ -13,7 +13,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { type Command, Option } from 'commander';
+import type { Command } from 'commander';
 import { type LakeDb, openLakeDb } from '../adapters/duckdb-query.ts';
 import { csvWriter } from '../core/csv.ts';
 import { type GpxSample, type GpxWorkout, gpxFileName, trackPoints, workoutToGpx } from '../core/gpx.ts';
@@ -344,7 +344,8 @@ export interface CsvExportOptions {
   to?: string;
   /** A file, or `-` (the default) for stdout. */
   out?: string;
-  spreadsheetSafe?: boolean;
+  /** Cells exactly as stored, formula-like text included (default: such text gets a leading `'`). */
+  rawCells?: boolean;
   quiet?: boolean;
   json?: boolean;
 }
@@ -426,7 +427,7 @@ export async function exportCsv(db: LakeDb, opts: CsvExportOptions, io: ExportIo
   );
 
   const sink = out === '-' ? stdoutSink(io) : await fileSink(resolve(out));
-  const writer = csvWriter(def.columns, { spreadsheetSafe: opts.spreadsheetSafe });
+  const writer = csvWriter(def.columns, { rawCells: opts.rawCells });
   const progress = exportProgress({ ...opts, quiet: opts.quiet || (out === '-' && io.stdoutIsTTY) }, io);
   progress.update({ stream: `csv ${table}`, done: 0, total, label: 'rows' });
   let rows = 0;
@@ -543,7 +544,10 @@ export function registerExportCommand(program: Command, io: ExportIo = processIo
     .option('--from <date>', 'first local date (YYYY-MM-DD)', dateOption)
     .option('--to <date>', 'last local date (YYYY-MM-DD)', dateOption)
     .option('--out <file>', 'the CSV file (default - for stdout)')
-    .addOption(new Option('--spreadsheet-safe', "prefix ' to text cells starting with = + - @ (for Excel/LibreOffice)"))
+    .option(
+      '--raw-cells',
+      "text cells exactly as stored; by default text starting with = + - @ TAB or CR gets a leading ' so a spreadsheet does not run it as a formula (numbers are never changed)",
+    )
     .option('--quiet', 'no progress and no text (errors still go to stderr)')
     .option('--json', 'print a summary object (rows, file) instead of text')
     .action(async (positional: string | undefined, o: Opts, cmd: Command) => {
@@ -560,7 +564,7 @@ export function registerExportCommand(program: Command, io: ExportIo = processIo
             from: o.from as string | undefined,
             to: o.to as string | undefined,
             out: o.out as string | undefined,
-            spreadsheetSafe: Boolean(o.spreadsheetSafe),
+            rawCells: Boolean(o.rawCells),
             quiet: Boolean(o.quiet),
             json: Boolean(o.json),
           },

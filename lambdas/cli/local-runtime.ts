@@ -7,6 +7,7 @@ import { FolderObjectStore } from '../adapters/fs-lake.ts';
 import { readParquet, writeParquet } from '../adapters/parquet.ts';
 import type { ObjectStore, StateStore, TokenStore } from '../core/ports.ts';
 import type { ParquetCodec } from '../engine/lake-writer.ts';
+import { checkLocalFolders } from './option-parsers.ts';
 
 export interface GlobalOptions {
   lake?: string;
@@ -34,9 +35,11 @@ export function homeDirOf(opts: GlobalOptions): string {
   return resolve(opts.home ?? process.env.ZEPP_LAKE_HOME ?? './.zepp-lake');
 }
 
+/** The local runtime; refuses (OptionValueError) a lake inside the home folder before touching either. */
 export function openLocalRuntime(opts: GlobalOptions): Runtime {
   const lakeDir = lakeDirOf(opts);
   const homeDir = homeDirOf(opts);
+  checkLocalFolders(lakeDir, homeDir);
   return {
     lakeDir,
     homeDir,

@@ -15,13 +15,13 @@ import { openAwsRuntime, queryableLakeDir } from './aws-runtime.ts';
 import { adviseError, EXIT, EXIT_CODES_HELP, type LoginHint } from './error-advice.ts';
 import { registerExportCommand } from './export-command.ts';
 import { type GlobalOptions, openLocalRuntime, type Runtime } from './local-runtime.ts';
-import { dateOption, userIdOption } from './option-parsers.ts';
+import { bucketOption, dateOption, folderOption, hostUrlOption, userIdOption } from './option-parsers.ts';
 import { createProgress } from './progress.ts';
 import { formatTable, readNamedQuery, runAthenaSql } from './query-command.ts';
 import { buildReport } from './report.ts';
 import { writeHtmlReport } from './report-html.ts';
 import { collectStatusReport, formatStatus, statusExitCode, syncReportActions } from './status-command.ts';
-import { formatSyncReport, loginZepp, syncUsers } from './sync-command.ts';
+import { formatSyncReport, loginZepp, sessionTokenStore, syncUsers } from './sync-command.ts';
 import { registerUsersCommand } from './users-command.ts';
 
 /** A user-facing failure: printed as one line, exit status 2. */
@@ -74,12 +74,18 @@ async function withSimulator<T>(
   }
 }
 
-/** Logs in every simulator user (their passwords are synthetic) and remembers them in the local state. */
-async function loginSimUsers(rt: Runtime, sim: import('../../sim/index.ts').Simulator): Promise<void> {
+/**
+ * Logs in every simulator user (their passwords are synthetic) and remembers them in the local state. Returns the
+ * runtime to sync them with: it uses the tokens of this process's own simulator, whatever another process running
+ * the simulator on the same home wrote to the token file since.
+ */
+async function loginSimUsers(rt: Runtime, sim: import('../../sim/index.ts').Simulator): Promise<Runtime> {
+  const own: Runtime = { ...rt, tokens: sessionTokenStore(rt.tokens) };
   for (const u of sim.users) {
-    const user = await loginZepp(rt, u.email, u.password, sim.url);
+    const user = await loginZepp(own, u.email, u.password, sim.url);
     if (!user.simulated) await rt.state.putUser({ ...user, simulated: true });
   }
+  return own;
 }
 
 function readInput(file: string): Promise<string> {
@@ -140,15 +146,23 @@ export function decodeFile(
 export function buildProgram(): Command {
   const program = new Command('zepp-lake')
     .description('Your Zepp / Amazfit / Mi Fit history in a Parquet lake you own')
-    .addOption(new Option('--lake <dir>', 'lake folder (tables/, raw/)').env('ZEPP_LAKE_DIR'))
-    .addOption(new Option('--home <dir>', 'state and 0600 token file').env('ZEPP_LAKE_HOME'))
+    .addOption(new Option('--lake <dir>', 'lake folder (tables/, raw/)').env('ZEPP_LAKE_DIR').argParser(folderOption))
+    .addOption(
+      new Option('--home <dir>', 'state and 0600 token file (not the lake)')
+        .env('ZEPP_LAKE_HOME')
+        .argParser(folderOption),
+    )
     .addOption(
       new Option('--backend <backend>', 'local (folder + files) or aws (S3 + DynamoDB + Secrets Manager)')
         .choices(['local', 'aws'])
         .env('ZEPP_LAKE_BACKEND')
         .default('local'),
     )
-    .addOption(new Option('--bucket <name>', 'with --backend aws: the lake bucket').env('ZEPP_LAKE_BUCKET'))
+    .addOption(
+      new Option('--bucket <name>', 'with --backend aws: the lake bucket')
+        .env('ZEPP_LAKE_BUCKET')
+        .argParser(bucketOption),
+    )
     .addOption(new Option('--table <name>', 'with --backend aws: the state table').env('ZEPP_LAKE_STATE_TABLE'))
     .showHelpAfterError()
     .addHelpText('after', EXIT_CODES_HELP);
@@ -165,8 +179,8 @@ export function buildProgram(): Command {
       notes.note(`zepp-lake demo: simulated accounts -> ${rt.lakeDir}`);
       await withSimulator({ faults: o.faults as string | undefined }, async (sim) => {
         notes.note(`simulator on ${sim.url} with ${sim.users.length} users`);
-        await loginSimUsers(rt, sim);
-        const reports = await syncUsers(rt, {
+        const simRt = await loginSimUsers(rt, sim);
+        const reports = await syncUsers(simRt, {
           quiet: Boolean(o.quiet),
           simulated: true,
           http: { maxRetries: 6, baseDelayMs: 50, timeoutMs: 10_000 },
@@ -188,7 +202,7 @@ export function buildProgram(): Command {
     .command('login')
     .description('log in to a Zepp account and store its tokens in the 0600 token file')
     .addOption(new Option('--email <email>', 'account e-mail').env('ZEPP_LAKE_EMAIL'))
-    .addOption(new Option('--host <url>', 'send every vendor call to this base URL').env('ZEPP_LAKE_HOST'))
+    .addOption(hostUrlOption())
     .action(async (o: Opts, cmd: Command) => {
       const rt = runtimeOf(cmd);
       const email = o.email as string | undefined;
@@ -214,16 +228,16 @@ export function buildProgram(): Command {
     .option('--streams <list>', 'comma list of band,workouts,stress,spo2,pai,readiness')
     .option('--lag-days <n>', 'days before the cursor fetched again', (v) => Number.parseInt(v, 10))
     .option('--faults <spec>', 'with --source sim: simulator faults')
-    .addOption(new Option('--host <url>', 'send every vendor call to this base URL').env('ZEPP_LAKE_HOST'))
+    .addOption(hostUrlOption())
     .option('--quiet', 'no progress on stderr (the report and problems are still printed)')
     .option('--json', 'print one JSON summary on stdout ({users:[report + actions]}); progress as JSON lines on stderr')
     .addHelpText(
       'after',
-      `${EXIT_CODES_HELP}\n  (sync: 3 when a user's authorisation failed; failed days are retried by the next run)`,
+      `${EXIT_CODES_HELP}\n  (sync: 3 when a user's authorisation failed; 4 when another process was syncing a user, left to it; failed days are retried by the next run)`,
     )
     .action(async (o: Opts, cmd: Command) => {
       const rt = runtimeOf(cmd);
-      const run = async () => {
+      const run = async (rt: Runtime) => {
         const reports = await syncUsers(rt, {
           quiet: Boolean(o.quiet),
           json: Boolean(o.json),
@@ -247,14 +261,15 @@ export function buildProgram(): Command {
           for (const a of actions) process.stderr.write(`zepp-lake: user ${r.userId}: ${a.message}\n`);
         }
         if (o.json) console.log(JSON.stringify({ users: summary }, null, 2));
+        // A person only can fix authorisation (3); a user another process was syncing just needs a later run (4).
         if (reports.some((r) => r.authFailed)) process.exitCode = EXIT.auth;
+        else if (reports.some((r) => r.busy)) process.exitCode = EXIT.unavailable;
       };
       if (o.source === 'sim') {
-        await withSimulator({ faults: o.faults as string | undefined }, async (sim) => {
-          await loginSimUsers(rt, sim);
-          await run();
-        });
-      } else await run();
+        await withSimulator({ faults: o.faults as string | undefined }, async (sim) =>
+          run(await loginSimUsers(rt, sim)),
+        );
+      } else await run(rt);
     });
 
   program
@@ -446,7 +461,13 @@ export async function main(argv: string[]): Promise<number> {
     throw err;
   });
   const program = buildProgram();
-  program.exitOverride();
+  // On every subcommand too (commander copies the setting only to commands made after it): a bad option value
+  // of `login` or `sync` must end with the usage status 2, not commander's own process.exit(1).
+  const overrideExit = (cmd: Command): void => {
+    cmd.exitOverride();
+    for (const sub of cmd.commands) overrideExit(sub);
+  };
+  overrideExit(program);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

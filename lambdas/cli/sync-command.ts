@@ -2,7 +2,8 @@
 
 import { randomUUID } from 'node:crypto';
 import { type HttpOptions, loginWithPassword } from '../adapters/zepp-api.ts';
-import type { StreamName, UserRecord, UserTokens } from '../core/ports.ts';
+import { LeaseHeldError } from '../core/errors.ts';
+import type { StreamName, TokenStore, UserRecord, UserTokens } from '../core/ports.ts';
 import { STREAMS } from '../core/ports.ts';
 import { type EngineDeps, SyncEngine, type SyncReport } from '../engine/sync-engine.ts';
 import type { Runtime } from './local-runtime.ts';
@@ -27,6 +28,34 @@ export interface SyncOptions {
   clock?: () => number;
   /** Test hook: called after each durable step (throw to simulate a killed process). */
   afterStep?: EngineDeps['afterStep'];
+}
+
+/** A user's line in a sync run; `busy` when another process was syncing the user, so this run left them alone. */
+export interface UserSyncReport extends SyncReport {
+  busy?: boolean;
+}
+
+export const BUSY_MESSAGE = 'another zepp-lake process is syncing this user now: left to it (run sync again later)';
+
+/**
+ * The tokens this process wrote first, then the token file: the simulator's tokens are only valid on the
+ * simulator of the process that logged in, while another `sync --source sim` on the same home writes its own.
+ * Writes go to both.
+ */
+export function sessionTokenStore(file: TokenStore): TokenStore {
+  const mine = new Map<string, UserTokens>();
+  return {
+    get: async (userId) => mine.get(userId) ?? file.get(userId),
+    put: async (userId, tokens) => {
+      await file.put(userId, tokens);
+      mine.set(userId, tokens);
+    },
+    delete: async (userId) => {
+      mine.delete(userId);
+      await file.delete(userId);
+    },
+    list: async () => [...new Set([...(await file.list()), ...mine.keys()])].sort(),
+  };
 }
 
 export function parseStreams(spec: string | undefined): StreamName[] | undefined {
@@ -80,8 +109,47 @@ export async function loginZepp(
   });
 }
 
-export async function syncUsers(rt: Runtime, opts: SyncOptions): Promise<SyncReport[]> {
-  const streams = parseStreams(opts.streams);
+/** One user's sync; a user whose lease another process holds is reported busy, and the run goes on. */
+async function syncOneUser(rt: Runtime, engine: SyncEngine, u: UserRecord, opts: SyncOptions): Promise<UserSyncReport> {
+  const tokens = await rt.tokens.get(u.userId);
+  if (!tokens) {
+    return {
+      userId: u.userId,
+      streams: {},
+      authFailed: true,
+      wrongRegionSuspected: false,
+      errors: ['no tokens stored; run zepp-lake login'],
+    };
+  }
+  const source = openSource(u.userId, tokens, rt.tokens, {
+    host: opts.host,
+    http: opts.http,
+    clock: opts.clock,
+    tzOffsetS: u.tzOffsetS,
+  });
+  try {
+    return await engine.syncUser({
+      user: u,
+      source,
+      streams: parseStreams(opts.streams),
+      from: opts.from,
+      to: opts.to,
+    });
+  } catch (err) {
+    if (!(err instanceof LeaseHeldError)) throw err;
+    return {
+      userId: u.userId,
+      streams: {},
+      authFailed: false,
+      wrongRegionSuspected: false,
+      errors: [BUSY_MESSAGE],
+      busy: true,
+    };
+  }
+}
+
+export async function syncUsers(rt: Runtime, opts: SyncOptions): Promise<UserSyncReport[]> {
+  parseStreams(opts.streams); // a bad list is refused before anything runs
   const users = (await rt.state.listUsers()).filter(
     (u) =>
       u.enabled &&
@@ -104,33 +172,20 @@ export async function syncUsers(rt: Runtime, opts: SyncOptions): Promise<SyncRep
     onProgress: progress ? (e) => progress.update(e) : undefined,
     afterStep: opts.afterStep,
   });
-  const reports: SyncReport[] = [];
+  const reports: UserSyncReport[] = [];
   try {
     // Users in parallel (the vendor sees one request at a time per user); two at a time keeps a laptop responsive.
     const queue = [...users];
     const worker = async () => {
-      for (let u = queue.shift(); u; u = queue.shift()) {
-        const tokens = await rt.tokens.get(u.userId);
-        if (!tokens) {
-          reports.push({
-            userId: u.userId,
-            streams: {},
-            authFailed: true,
-            wrongRegionSuspected: false,
-            errors: ['no tokens stored; run zepp-lake login'],
-          });
-          continue;
-        }
-        const source = openSource(u.userId, tokens, rt.tokens, {
-          host: opts.host,
-          http: opts.http,
-          clock: opts.clock,
-          tzOffsetS: u.tzOffsetS,
-        });
-        reports.push(await engine.syncUser({ user: u, source, streams, from: opts.from, to: opts.to }));
+      try {
+        for (let u = queue.shift(); u; u = queue.shift()) reports.push(await syncOneUser(rt, engine, u, opts));
+      } catch (err) {
+        queue.length = 0; // the run fails: start no other user, and let the other worker finish its own
+        throw err;
       }
     };
-    await Promise.all([worker(), worker()]);
+    const done = await Promise.allSettled([worker(), worker()]);
+    for (const d of done) if (d.status === 'rejected') throw d.reason;
   } finally {
     progress?.stop();
   }

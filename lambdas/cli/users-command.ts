@@ -19,6 +19,7 @@ import { UpstreamError } from '../core/errors.ts';
 import type { SourceId, UserRecord } from '../core/ports.ts';
 import type { Runtime } from './local-runtime.ts';
 import type { HuamiOpenTokens } from './open-source.ts';
+import { hostUrlOption } from './option-parsers.ts';
 import { loginZepp } from './sync-command.ts';
 
 /** A user-facing mistake in the users command (bad state, refused consent, timeout). */
@@ -387,7 +388,7 @@ export function registerUsersCommand(program: Command, wiring: UsersCommandWirin
       'the person’s UTC offset in seconds (default: profile, else this machine)',
       parseOffset,
     )
-    .addOption(new Option('--host <url>', 'send every vendor call to this base URL').env('ZEPP_LAKE_HOST'))
+    .addOption(hostUrlOption())
     .action(async (o: Opts, cmd: Command) => {
       const rt = wiring.runtimeOf(cmd);
       const host = o.host as string | undefined;

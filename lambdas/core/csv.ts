@@ -6,11 +6,12 @@
 // are ISO-8601 UTC ending in Z (epoch-ms numbers or Dates are converted, strings are passed as they are); dates
 // YYYY-MM-DD; numbers as JavaScript prints them; booleans true/false.
 //
-// Spreadsheet formula injection (a cell starting with = + - @ that a spreadsheet runs as a formula): the default
-// is the exact data, because the lake's columns are numbers, dates and vendor codes, negative numbers such as
-// `tz_offset_s = -21600` must stay numbers, and the usual readers (DuckDB, pandas, R) never evaluate cells.
-// `spreadsheetSafe: true` (the CLI's `--spreadsheet-safe`) prefixes a `'` to string-column cells that start with
-// = + - @ TAB or CR, as OWASP advises for files opened in Excel or LibreOffice; numeric columns are never touched.
+// Spreadsheet formula injection (OWASP "CSV injection"): a cell starting with = + - @ TAB or CR is run as a formula
+// when the file is opened in Excel, LibreOffice or Google Sheets, and lake strings come from the vendor and from
+// people (workout names, error texts). By default such a string cell gets a leading `'`, as OWASP advises; a string
+// cell that is a plain number (`-5`, `+1.5e3`) cannot be a formula and is left as it is, and numeric columns are
+// never touched (`tz_offset_s = -21600` stays a number). `rawCells: true` (the CLI's `--raw-cells`) writes every
+// cell exactly, for readers that never evaluate cells (DuckDB, pandas, R).
 
 import type { ColumnType } from './schema-registry.ts';
 
@@ -20,14 +21,20 @@ export interface CsvColumn {
 }
 
 export interface CsvOptions {
-  /** Prefix `'` to string cells a spreadsheet would run as a formula; default false (exact data). */
-  spreadsheetSafe?: boolean;
+  /** Write string cells exactly, even those a spreadsheet would run as a formula; default false (they get a `'`). */
+  rawCells?: boolean;
 }
 
 export const CSV_LINE_END = '\r\n';
 
 const NEEDS_QUOTES = /[",\r\n]/;
 const FORMULA_START = /^[=+\-@\t\r]/;
+const PLAIN_NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** A string cell a spreadsheet would evaluate: it starts with a formula character and is not just a number. */
+export function isFormulaLike(text: string): boolean {
+  return FORMULA_START.test(text) && !PLAIN_NUMBER.test(text);
+}
 
 /** One field as RFC 4180 text: quoted (quotes doubled) when it holds a comma, quote, CR or LF. */
 export function csvField(text: string): string {
@@ -60,7 +67,7 @@ export function csvCell(column: CsvColumn, value: unknown, opts: CsvOptions = {}
     case 'string':
       text = String(value);
       if (text === '') return '""';
-      if (opts.spreadsheetSafe && FORMULA_START.test(text)) text = `'${text}`;
+      if (!opts.rawCells && isFormulaLike(text)) text = `'${text}`;
       break;
     default:
       text = typeof value === 'bigint' ? value.toString() : String(value);

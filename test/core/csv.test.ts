@@ -1,5 +1,5 @@
 // CSV of lake rows: RFC 4180 quoting, header in registry order, null vs empty string, ISO timestamps and dates,
-// the opt-in spreadsheet formula guard, and a property: any rows survive CSV and a strict RFC 4180 parser.
+// the spreadsheet formula guard (on by default, `rawCells` turns it off), and a property: any rows survive CSV and a strict RFC 4180 parser.
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -44,22 +44,40 @@ describe('csvCell', () => {
     expect(csvCell({ name: 'd', type: 'date' }, new Date(ts))).toBe('2026-11-20');
   });
 
-  it('writes numbers and booleans as they are, negative numbers untouched even with the formula guard', () => {
-    const safe = { spreadsheetSafe: true };
-    expect(csvCell({ name: 'tz', type: 'int' }, -21600, safe)).toBe('-21600');
-    expect(csvCell({ name: 'x', type: 'double' }, 0.1, safe)).toBe('0.1');
-    expect(csvCell({ name: 'b', type: 'bigint' }, 12345678901234567890n)).toBe('12345678901234567890');
+  it('writes numbers and booleans as they are: negative numbers untouched by the formula guard', () => {
+    expect(csvCell({ name: 'tz', type: 'int' }, -21600)).toBe('-21600');
+    expect(csvCell({ name: 'x', type: 'double' }, -0.5)).toBe('-0.5');
+    expect(csvCell({ name: 'x', type: 'double' }, 0.1)).toBe('0.1');
+    expect(csvCell({ name: 'b', type: 'bigint' }, -12345678901234567890n)).toBe('-12345678901234567890');
     expect(csvCell({ name: 'ok', type: 'boolean' }, false)).toBe('false');
   });
 
-  it('keeps formula-like text exactly by default, and prefixes a quote to it with spreadsheetSafe', () => {
+  it('prefixes a quote by default to text a spreadsheet would run as a formula (OWASP CSV injection)', () => {
     const s = { name: 'note', type: 'string' } as const;
-    for (const text of ['=1+1', '+cmd', '-2', '@SUM(A1)', '\tx', '\rx']) {
-      expect(parseCsv(`${csvCell(s, text)}\r\n`)[0]?.[0]?.text).toBe(text);
-      expect(parseCsv(`${csvCell(s, text, { spreadsheetSafe: true })}\r\n`)[0]?.[0]?.text).toBe(`'${text}`);
+    for (const text of ['=1+1', '+cmd|" /C calc"!A0', '-2+3', '@SUM(A1)', '\tx', '\rx', '=HYPERLINK("http://x")']) {
+      expect(parseCsv(`${csvCell(s, text)}\r\n`)[0]?.[0]?.text, JSON.stringify(text)).toBe(`'${text}`);
     }
-    expect(csvCell(s, '=HYPERLINK("x")', { spreadsheetSafe: true })).toBe(`"'=HYPERLINK(""x"")"`);
-    expect(csvCell(s, 'a=b', { spreadsheetSafe: true })).toBe('a=b');
+    expect(csvCell(s, '=HYPERLINK("x")')).toBe(`"'=HYPERLINK(""x"")"`);
+    expect(csvRecord(COLUMNS, { user_id: '@u', n: -3, note: '=cmd' })).toBe("'@u,,,-3,,,,'=cmd\r\n");
+  });
+
+  it('leaves text that is only a number, or has a formula character later, as it is', () => {
+    const s = { name: 'note', type: 'string' } as const;
+    for (const text of ['-2', '+1.5', '-0.25e3', '-.5', 'a=b', 'x-1', ' =not first', '']) {
+      const field = csvCell(s, text);
+      expect(text === '' ? field : parseCsv(`${field}\r\n`)[0]?.[0]?.text, JSON.stringify(text)).toBe(
+        text === '' ? '""' : text,
+      );
+    }
+  });
+
+  it('writes formula-like text exactly with rawCells, for readers that never evaluate cells', () => {
+    const s = { name: 'note', type: 'string' } as const;
+    for (const text of ['=1+1', '+cmd', '-2+3', '@SUM(A1)', '\tx', '\rx']) {
+      expect(parseCsv(`${csvCell(s, text, { rawCells: true })}\r\n`)[0]?.[0]?.text).toBe(text);
+    }
+    expect(csvWriter(COLUMNS, { rawCells: true }).record({ note: '=cmd' })).toBe(',,,,,,,=cmd\r\n');
+    expect(csvWriter(COLUMNS).record({ note: '=cmd' })).toBe(",,,,,,,'=cmd\r\n");
   });
 });
 
@@ -141,10 +159,10 @@ describe('round trip (property)', () => {
     }
   }
 
-  it('any rows come back from CSV with the same values, nulls and empty strings apart', () => {
+  it('any rows come back from raw-cell CSV with the same values, nulls and empty strings apart', () => {
     fc.assert(
       fc.property(fc.array(row, { maxLength: 20 }), (rows) => {
-        const w = csvWriter(COLUMNS);
+        const w = csvWriter(COLUMNS, { rawCells: true });
         const parsed = parseCsv(w.header() + rows.map((r) => w.record(r)).join(''));
         expect(parsed).toHaveLength(rows.length + 1);
         const back = parsed
@@ -152,6 +170,25 @@ describe('round trip (property)', () => {
           .map((fields) => Object.fromEntries(COLUMNS.map((c, i) => [c.name, cellValue(c, fields[i] as ParsedField)])));
         // -0 prints as 0: compare numbers by value.
         expect(back).toEqual(rows.map((r) => ({ ...r, x: Object.is(r.x, -0) ? 0 : r.x })));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('by default, no text cell reaches a spreadsheet starting with = + - @ TAB or CR unless it is a number', () => {
+    fc.assert(
+      fc.property(fc.array(row, { maxLength: 20 }), (rows) => {
+        const w = csvWriter(COLUMNS);
+        const parsed = parseCsv(w.header() + rows.map((r) => w.record(r)).join('')).slice(1);
+        parsed.forEach((fields, i) => {
+          for (const name of ['user_id', 'note'] as const) {
+            const original = rows[i]?.[name];
+            const cell = fields[COLUMNS.findIndex((c) => c.name === name)] as ParsedField;
+            if (original === null || original === undefined) continue;
+            expect([original, `'${original}`]).toContain(cell.text);
+            if (/^[=+\-@\t\r]/.test(cell.text)) expect(Number.isFinite(Number(cell.text)), cell.text).toBe(true);
+          }
+        });
       }),
       { numRuns: 300 },
     );

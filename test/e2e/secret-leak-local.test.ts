@@ -293,7 +293,8 @@ describe('secret leaks in local mode', () => {
       const broken = await cli(['sync', '--host', sim.url, '--from', FROM]);
       await writeFile(tokenFile, good, { mode: 0o600 });
       expect(broken.code).not.toBe(0);
-      expect(broken.out).toContain('cannot read the token file');
+      expect(broken.out).toContain(`the token file ${tokenFile} is damaged (not valid JSON`);
+      expect(broken.out).toContain('move it aside and log in again');
 
       // What a person looks at afterwards: every user's state, last errors and ledger.
       const after = await Promise.all([
