@@ -1,4 +1,4 @@
-// Local state (users, cursors, leases, ledger, webhook hashes) in one JSON file, written atomically
+// Local state (users, cursors, leases, ledger) in one JSON file, written atomically
 // (temp file + rename) after every change, so a killed process leaves the previous or the next state.
 
 import { randomUUID } from 'node:crypto';
@@ -126,14 +126,5 @@ export class JsonFileStateStore implements StateStore {
           .sort((a, b) => (a.stream + a.period).localeCompare(b.stream + b.period)),
       false,
     );
-  }
-
-  recordNotification(hash: string, nowMs: number, ttlMs: number): Promise<boolean> {
-    return this.run((s) => {
-      for (const [h, exp] of Object.entries(s.notifications)) if (exp <= nowMs) delete s.notifications[h];
-      if (s.notifications[hash] !== undefined) return false;
-      s.notifications[hash] = nowMs + ttlMs;
-      return true;
-    }, true);
   }
 }
