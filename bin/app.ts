@@ -9,7 +9,15 @@ import { type AppConfig, ConfigError, parseConfig } from '../lib/config.ts';
 import { IngestStack } from '../lib/ingest-stack.ts';
 import { StorageStack } from '../lib/storage-stack.ts';
 
-const CONTEXT_KEYS = ['stage', 'syncEveryHours', 'lagDays', 'alarmEmail', 'reservedConcurrency', 'huamiPublicKey'];
+const CONTEXT_KEYS = [
+  'stage',
+  'syncEveryHours',
+  'lagDays',
+  'alarmEmail',
+  'reservedConcurrency',
+  'webhookConcurrency',
+  'huamiPublicKey',
+];
 
 export interface ZeppLakeApp {
   readonly config: AppConfig;
@@ -34,6 +42,7 @@ export function composeApp(app: App, env: Environment = {}): ZeppLakeApp {
     syncEveryHours: config.syncEveryHours,
     lagDays: config.lagDays,
     reservedConcurrency: config.reservedConcurrency,
+    webhookConcurrency: config.webhookConcurrency,
     ...(config.alarmEmail !== undefined ? { alarmEmail: config.alarmEmail } : {}),
     ...(config.huamiPublicKey !== undefined ? { huamiPublicKey: config.huamiPublicKey } : {}),
   });

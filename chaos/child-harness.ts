@@ -404,7 +404,14 @@ export async function openQueueWorld(run: ChaosRun): Promise<QueueWorld> {
   if (!queueUrl) throw new Error('CreateQueue returned no queue URL');
   const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
   const queueArn = attrs.Attributes?.QueueArn ?? 'arn:aws:sqs:us-east-1:000000000000:chaos';
+  // The webhook's idempotency records would use it; the queue world runs the dispatcher and the worker only.
+  const dynamodb = new DynamoDBClient({
+    region: endpoints.region,
+    endpoint: endpoints.dynamodb,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
   const rt: LambdaRuntime = {
+    dynamodb,
     config: {
       lakeBucket: run.rt.bucket,
       stateTable: run.rt.table,
@@ -420,7 +427,16 @@ export async function openQueueWorld(run: ChaosRun): Promise<QueueWorld> {
     codec: parquetCodec,
     clock: run.clock,
   };
-  return { sqs, queueUrl, queueArn, rt, destroy: () => sqs.destroy() };
+  return {
+    sqs,
+    queueUrl,
+    queueArn,
+    rt,
+    destroy: () => {
+      sqs.destroy();
+      dynamodb.destroy();
+    },
+  };
 }
 
 type HandlerModules = {

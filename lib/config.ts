@@ -12,6 +12,8 @@ export interface AppConfig {
   readonly alarmEmail?: string;
   /** Concurrent sync workers at most, so the vendor API is not flooded (1-10). */
   readonly reservedConcurrency: number;
+  /** Concurrent webhook invocations at most (1-50): the public URL cannot take the account's concurrency. */
+  readonly webhookConcurrency: number;
   /** PEM public key that verifies `Huami-Signature`; a stack parameter is used when absent. */
   readonly huamiPublicKey?: string;
 }
@@ -31,6 +33,7 @@ export const CONFIG_DEFAULTS = {
   syncEveryHours: 6,
   lagDays: 3,
   reservedConcurrency: 2,
+  webhookConcurrency: 5,
 } as const;
 
 const STAGE_PATTERN = /^[a-z][a-z0-9-]{1,20}$/;
@@ -60,6 +63,15 @@ export function parseConfig(raw: RawConfig): AppConfig {
     problems,
   );
 
+  const webhookConcurrency = readInteger(
+    raw,
+    'webhookConcurrency',
+    CONFIG_DEFAULTS.webhookConcurrency,
+    1,
+    50,
+    problems,
+  );
+
   const alarmEmail = readString(raw, 'alarmEmail');
   if (alarmEmail !== undefined && !EMAIL_PATTERN.test(alarmEmail)) {
     problems.push(`alarmEmail must look like name@example.com (or be empty), got ${JSON.stringify(alarmEmail)}`);
@@ -81,6 +93,7 @@ export function parseConfig(raw: RawConfig): AppConfig {
     syncEveryHours,
     lagDays,
     reservedConcurrency,
+    webhookConcurrency,
     ...(alarmEmail !== undefined ? { alarmEmail } : {}),
     ...(huamiPublicKey !== undefined ? { huamiPublicKey } : {}),
   };

@@ -7,6 +7,7 @@
 
 import { ArnFormat, CfnOutput, CfnParameter, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as eventSources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -28,6 +29,8 @@ export interface IngestStackProps extends StackProps {
   readonly syncEveryHours: number;
   readonly lagDays: number;
   readonly reservedConcurrency: number;
+  /** Concurrent webhook invocations at most (a burst beyond it is throttled and the vendor retries). */
+  readonly webhookConcurrency: number;
   /**
    * Email for alarm notifications.
    * @default - no subscription
@@ -134,6 +137,9 @@ export class IngestStack extends Stack {
       // The vendor wants an answer within 2 s; anything slower is already a failure.
       timeout: Duration.seconds(10),
       memorySize: 256,
+      // A public URL: a flood of pushes (or of forged ones, each rejected but still an invocation) must not take
+      // the account's whole concurrency or run up the bill; a throttled push is retried by the vendor.
+      reservedConcurrentExecutions: props.webhookConcurrency,
       environment: { ...environment, HUAMI_PUBLIC_KEY: huamiPublicKey },
     });
 
@@ -147,17 +153,36 @@ export class IngestStack extends Stack {
     );
 
     // ---- grants: each function gets what its job needs, through grant*() only.
-    // Lake prefixes: the worker writes raw responses and tables; replay reads raw/ and rewrites tables/.
-    lakeBucket.grantReadWrite(this.worker.fn, 'tables/*');
-    lakeBucket.grantReadWrite(this.worker.fn, 'raw/*');
+    // Lake prefixes: the worker reads and writes raw responses and tables; replay reads raw/ and rewrites tables/,
+    // deleting month objects that no raw response supports. No function may delete an object *version*
+    // (s3:DeleteObjectVersion): the bucket's versions are the last line of defence against a bad write, so the
+    // read/write grants are spelled out instead of grantReadWrite (whose s3:DeleteObject* includes it).
+    for (const prefix of ['tables/*', 'raw/*']) {
+      lakeBucket.grantRead(this.worker.fn, prefix);
+      lakeBucket.grantPut(this.worker.fn, prefix);
+    }
     lakeBucket.grantRead(this.replay.fn, 'raw/*');
+    lakeBucket.grantRead(this.replay.fn, 'tables/*');
+    lakeBucket.grantPut(this.replay.fn, 'tables/*');
+    iam.Grant.addToPrincipal({
+      grantee: this.replay.fn,
+      actions: ['s3:DeleteObject'],
+      resourceArns: [lakeBucket.arnForObjects('tables/*')],
+    });
     // A signed notification that is not JSON is kept for inspection, and nothing else is written by the webhook.
     lakeBucket.grantPut(this.webhook.fn, 'raw/webhook-rejects/*');
-    lakeBucket.grantReadWrite(this.replay.fn, 'tables/*');
 
     stateTable.grantReadData(this.dispatcher.fn);
-    for (const { fn } of [this.worker, this.tokenRefresher, this.replay, this.webhook])
-      stateTable.grantReadWriteData(fn);
+    for (const { fn } of [this.worker, this.tokenRefresher, this.replay]) stateTable.grantReadWriteData(fn);
+    // The webhook reads a user's profile and keeps its notification records (Powertools idempotency: a
+    // conditional put, an update to completed, a delete when the enqueue failed, a read of a record it collides with).
+    stateTable.grant(
+      this.webhook.fn,
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+    );
 
     queue.grantSendMessages(this.dispatcher.fn);
     queue.grantSendMessages(this.webhook.fn);
@@ -190,13 +215,10 @@ export class IngestStack extends Stack {
     for (const fn of [this.dispatcher, this.worker, this.tokenRefresher, this.replay, this.webhook]) {
       acknowledgeWildcards(fn.role, kmsWildcards);
     }
-    const s3ActionWildcards = ['s3:Abort*', 's3:DeleteObject*', 's3:GetBucket*', 's3:GetObject*', 's3:List*'].map(
-      (action) => ({
-        finding: `Action::${action}`,
-        reason:
-          'the action groups of bucket.grantRead/grantReadWrite, limited to the lake bucket and the prefixes below',
-      }),
-    );
+    const s3ActionWildcards = ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*'].map((action) => ({
+      finding: `Action::${action}`,
+      reason: 'the action groups of bucket.grantRead/grantPut, limited to the lake bucket and the prefixes below',
+    }));
     const lakePrefix = (prefix: string, why: string) => ({
       finding: wildcardResourceFinding(this, `${props.lake.bucketArn}/${prefix}*`),
       reason: `the lake prefix ${prefix}: ${why}; object keys (table, month, user) are only known at run time`,
@@ -218,7 +240,7 @@ export class IngestStack extends Stack {
     ]);
     acknowledgeWildcards(this.replay.role, [
       ...s3ActionWildcards,
-      lakePrefix('tables/', 'replay rewrites the month objects'),
+      lakePrefix('tables/', 'replay rewrites the month objects and removes those no raw response supports'),
       lakePrefix('raw/', 'replay reads the stored raw responses (read-only)'),
     ]);
     const secretsWildcard = {
@@ -244,6 +266,8 @@ export class IngestStack extends Stack {
       syncEveryHours: props.syncEveryHours,
       encryptionKey: key,
     });
+    // The dead-letter queue's key: what queue.grantSendMessages grants a sender of a KMS-encrypted queue.
+    acknowledgeWildcards(this.schedules.role, kmsWildcards);
     Validations.of(this.schedules.deadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
       reason: "this queue is the schedules' dead-letter queue; a dead-letter queue needs none of its own",

@@ -5,9 +5,10 @@
 //   USER#<userId>     CURSOR#<stream>                 Cursor (optimistic `version`)
 //   USER#<userId>     LEASE                           who syncs the user now: owner, expiresAt (ms), ttl (s)
 //   USER#<userId>     LEDGER#<stream>#<period>        LedgerEntry (one item per key: a re-run overwrites)
-//   WEBHOOK#<hash>    WEBHOOK                         a seen webhook notification, receivedAt, expiresAt, ttl
+//   WEBHOOK           <function>#<key hash>           a webhook notification's Powertools idempotency record
+//                                                     (adapters/notification-once.ts writes it, not this store)
 //
-// `ttl` (epoch seconds) is the table's TTL attribute, so leases and webhook records vanish on their own. TTL
+// `ttl` (epoch seconds) is the table's TTL attribute, so leases and notification records vanish on their own. TTL
 // deletion is lazy (up to days late), so every condition compares `expiresAt` instead of trusting absence.
 //
 // listUsers is a Scan filtered on sk = PROFILE. With one partition per person and a handful of people per
@@ -43,7 +44,6 @@ import { assertValidUserId } from '../core/user-id.ts';
 
 const PROFILE = 'PROFILE';
 const LEASE = 'LEASE';
-const WEBHOOK = 'WEBHOOK';
 /** BatchWriteItem's limit per request. */
 const BATCH_WRITE_LIMIT = 25;
 const BATCH_WRITE_ATTEMPTS = 8;
@@ -53,7 +53,6 @@ type Item = Record<string, unknown>;
 const userPk = (userId: string): string => `USER#${userId}`;
 const cursorSk = (stream: StreamName): string => `CURSOR#${stream}`;
 const ledgerSk = (stream: StreamName, period: string): string => `LEDGER#${stream}#${period}`;
-const webhookPk = (hash: string): string => `WEBHOOK#${hash}`;
 const epochSeconds = (ms: number): number => Math.ceil(ms / 1000);
 
 export interface DynamoStateStoreOptions {
@@ -312,26 +311,6 @@ export class DynamoStateStore implements StateStore {
   }
 
   // ---- webhook de-duplication
-
-  async recordNotification(hash: string, nowMs: number, ttlMs: number): Promise<boolean> {
-    const expiresAt = nowMs + ttlMs;
-    try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { pk: webhookPk(hash), sk: WEBHOOK, receivedAt: nowMs, expiresAt, ttl: epochSeconds(expiresAt) },
-          // An expired record that TTL has not swept yet no longer counts as seen.
-          ConditionExpression: 'attribute_not_exists(#pk) OR #expiresAt < :now',
-          ExpressionAttributeNames: names('pk', 'expiresAt'),
-          ExpressionAttributeValues: { ':now': nowMs },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw new StateStoreError(`PutItem (webhook) failed: ${describe(error)}`, { cause: error });
-    }
-  }
 
   // ---- plumbing
 

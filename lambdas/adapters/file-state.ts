@@ -1,4 +1,4 @@
-// Local state (users, cursors, leases, ledger, webhook hashes) in one JSON file that several `zepp-lake`
+// Local state (users, cursors, leases, ledger) in one JSON file that several `zepp-lake`
 // processes may share. Every change is a read-modify-write under the home folder's inter-process lock: the file
 // is read afresh under the lock (a process never writes back a stale copy, and two processes never both win a
 // lease), then replaced atomically (unique temp name, fsync, rename; write-file-atomic), so a killed process
@@ -22,12 +22,11 @@ interface StateFile {
   cursors: Record<string, Cursor>;
   leases: Record<string, { owner: string; expiresAt: number }>;
   ledger: Record<string, LedgerEntry>;
-  notifications: Record<string, number>;
 }
 
-const SECTIONS = ['users', 'cursors', 'leases', 'ledger', 'notifications'] as const;
+const SECTIONS = ['users', 'cursors', 'leases', 'ledger'] as const;
 
-const empty = (): StateFile => ({ version: 1, users: {}, cursors: {}, leases: {}, ledger: {}, notifications: {} });
+const empty = (): StateFile => ({ version: 1, users: {}, cursors: {}, leases: {}, ledger: {} });
 
 /** The state file cannot be used as it is; the message names the file and the fix, never its content. */
 export class StateFileError extends Error {
@@ -134,7 +133,10 @@ export class JsonFileStateStore implements StateStore {
     if (typeof p !== 'object' || p === null || Array.isArray(p) || p.version !== 1 || !SECTIONS.every(sectionOk)) {
       throw new StateFileError(`the state file ${this.path} is not a zepp-lake state file (version 1): ${fix}`);
     }
-    return { ...empty(), ...p } as StateFile;
+    // A file written before 0.2 may hold a `notifications` section (webhook hashes, now Powertools records on
+    // AWS only): it is dropped at the next write.
+    const { notifications: _legacy, ...rest } = p as Partial<StateFile> & { notifications?: unknown };
+    return { ...empty(), ...rest } as StateFile;
   }
 
   getUser(userId: string): Promise<UserRecord | undefined> {
@@ -204,14 +206,5 @@ export class JsonFileStateStore implements StateStore {
           .sort((a, b) => (a.stream + a.period).localeCompare(b.stream + b.period)),
       false,
     );
-  }
-
-  recordNotification(hash: string, nowMs: number, ttlMs: number): Promise<boolean> {
-    return this.run((s) => {
-      for (const [h, exp] of Object.entries(s.notifications)) if (exp <= nowMs) delete s.notifications[h];
-      if (s.notifications[hash] !== undefined) return false;
-      s.notifications[hash] = nowMs + ttlMs;
-      return true;
-    }, true);
   }
 }

@@ -115,9 +115,6 @@ export interface StateStore {
 
   putLedger(entries: readonly LedgerEntry[]): Promise<void>;
   listLedger(userId: string, stream?: StreamName): Promise<LedgerEntry[]>;
-
-  /** Records a webhook notification by body hash; false when it was already seen (a replay). */
-  recordNotification(hash: string, nowMs: number, ttlMs: number): Promise<boolean>;
 }
 
 // ---------------------------------------------------------------- tokens (Secrets Manager or a 0600 file)

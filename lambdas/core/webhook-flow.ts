@@ -11,12 +11,14 @@
 //    body is never read (401, `countSignatureFailure()`).
 // 2. A correctly signed body that is not a valid notification is kept for inspection (`keepMalformed`) and
 //    answered 400: Huami's retries of it would fail the same way.
-// 3. The body hash is recorded (`recordNotification` is an atomic insert-if-absent); a hash seen before is
-//    a replay or a redelivery (at-least-once): 204 without a second sync.
-// 4. A new notification is enqueued and answered 204. Huami waits at most 2 s, so only cheap work happens
-//    here; the sync itself runs later from the queue.
-// A failure of a dependency answers 500 so that Huami redelivers. When the enqueue fails after the hash was
-// recorded, `forgetNotification` (optional) removes the hash, so the redelivery is not taken for a replay.
+// 3. The notification is queued at most once (`queueOnce`, Powertools idempotency in the handler): the body hash
+//    is recorded as in progress, the sync messages are sent, and only then is the record marked completed. A
+//    hash already completed is a replay or a redelivery (at-least-once): 204 without a second sync.
+// 4. Huami waits at most 2 s, so only cheap work happens here; the sync itself runs later from the queue.
+// Nothing counts as handled before its messages are in SQS: when the enqueue fails, `queueOnce` drops the record
+// and the answer is 500, so the vendor's redelivery is processed. A delivery that arrives while another copy is
+// still in progress is answered 503 (retry later), never 204: if the first copy dies, the in-progress record
+// expires with its invocation and a later redelivery is processed.
 
 import { MalformedPayloadError } from './errors.ts';
 import {
@@ -33,21 +35,35 @@ export interface WebhookRequest {
   headers: Record<string, string | undefined>;
 }
 
+/** What `queueOnce` did with a notification. */
+export type QueueOnceOutcome = 'queued' | 'replay';
+
+/** Another delivery of the same notification is being handled right now. */
+export class NotificationInProgressError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'NotificationInProgressError';
+  }
+}
+
 export interface WebhookDeps {
   publicKeyPem: string;
-  /** true when the hash is new (and is now recorded); false for a replay */
-  recordNotification(hash: string): Promise<boolean>;
-  enqueueSync(plan: NotificationSyncPlan): Promise<void>;
+  /**
+   * Queues the plan's sync messages unless this notification (by body hash) was handled before: 'replay'. Throws
+   * NotificationInProgressError while another delivery of it is in progress, and any other error when the
+   * messages could not be queued (then nothing is recorded as handled).
+   */
+  queueOnce(hash: string, plan: NotificationSyncPlan): Promise<QueueOnceOutcome>;
   keepMalformed(rawBody: Uint8Array, reason: string): Promise<void>;
   countSignatureFailure(): void;
-  /** undo recordNotification when the enqueue failed, so the vendor's redelivery is processed */
-  forgetNotification?(hash: string): Promise<void>;
 }
 
 export interface WebhookResult {
-  statusCode: 204 | 400 | 401 | 413 | 500;
+  statusCode: 204 | 400 | 401 | 413 | 500 | 503;
   /** short, never contains the signature or the body */
   reason?: string;
+  /** the dependency failure behind a 5xx, for the log (the handler redacts it) */
+  error?: unknown;
 }
 
 export const SIGNATURE_HEADER = 'huami-signature';
@@ -82,26 +98,15 @@ export async function handleWebhookRequest(req: WebhookRequest, deps: WebhookDep
     return { statusCode: 400, reason };
   }
 
-  const hash = notificationHash(req.rawBody);
-  let isNew: boolean;
-  try {
-    isNew = await deps.recordNotification(hash);
-  } catch {
-    return { statusCode: 500, reason: 'could not record the notification' };
-  }
-  if (!isNew) return { statusCode: 204, reason: 'replay' };
-
   const plan = planNotificationSync(notification);
   if (plan.streams.length === 0) return { statusCode: 204, reason: `no data to sync for ${notification.eventType}` };
   try {
-    await deps.enqueueSync(plan);
-  } catch {
-    try {
-      await deps.forgetNotification?.(hash);
-    } catch {
-      // the redelivery will be taken for a replay; the scheduled sync still covers the window later
+    const outcome = await deps.queueOnce(notificationHash(req.rawBody), plan);
+    return outcome === 'replay' ? { statusCode: 204, reason: 'replay' } : { statusCode: 204 };
+  } catch (err) {
+    if (err instanceof NotificationInProgressError) {
+      return { statusCode: 503, reason: 'this notification is being handled by another delivery; retry later' };
     }
-    return { statusCode: 500, reason: 'could not enqueue the sync' };
+    return { statusCode: 500, reason: 'could not queue the sync', error: err };
   }
-  return { statusCode: 204 };
 }

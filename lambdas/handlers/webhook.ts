@@ -1,38 +1,62 @@
-// The Huami Web API push endpoint (Lambda Function URL): verify, de-duplicate, queue a sync, answer 204 fast.
-// Function URL --> (core) handleWebhookRequest --> state (body hash, TTL) + SQS sync queue
+// The Huami Web API push endpoint (Lambda Function URL): verify, queue a sync once per notification, answer 204 fast.
+// Function URL --> (core) handleWebhookRequest --> NotificationOnce (Powertools idempotency, state table) --> SQS
 //
 // The order and the status codes are core/webhook-flow.ts's; this file supplies the side effects:
 // - the raw body bytes exactly as sent (a Function URL passes binary bodies base64-encoded);
 // - a signed body that is not a notification is kept under raw/webhook-rejects/<sha256>.json for inspection;
-// - a new notification for a known user becomes one message per touched stream group for its window; a user
-//   this deployment does not hold is acknowledged and dropped (nothing to sync).
+// - a new notification for a known user becomes one message per touched stream group for its window, and counts
+//   as handled only once those messages are in SQS; a user this deployment does not hold is acknowledged and
+//   dropped (nothing to sync).
 // Nothing is logged from the body or the headers beyond the user id and the event type's outcome.
 
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import type { APIGatewayProxyStructuredResultV2, LambdaFunctionURLEvent } from 'aws-lambda';
+import type { APIGatewayProxyStructuredResultV2, Context, LambdaFunctionURLEvent } from 'aws-lambda';
+import { NotificationOnce } from '../adapters/notification-once.ts';
+import { redact } from '../core/errors.ts';
 import { planWebhookMessages } from '../core/sync-message.ts';
-import { notificationHash } from '../core/webhook.ts';
+import { type NotificationSyncPlan, notificationHash } from '../core/webhook.ts';
 import { handleWebhookRequest } from '../core/webhook-flow.ts';
 import { type LambdaServices, lambdaServices } from '../shared/aws-services.ts';
 import { logger } from '../shared/logger.ts';
 import { countMetric, METRIC, metrics } from '../shared/metrics.ts';
 
-/** Huami may replay a notification; a hash is remembered this long (DynamoDB TTL removes it afterwards). */
-export const NOTIFICATION_TTL_MS = 30 * 86_400_000;
 export const WEBHOOK_REJECTS_PREFIX = 'raw/webhook-rejects/';
+
+function errorText(err: unknown): string {
+  return redact(err instanceof Error ? `${err.name}: ${err.message}` : String(err)).slice(0, 500);
+}
 
 function rawBodyOf(event: LambdaFunctionURLEvent): Uint8Array {
   const body = event.body ?? '';
   return event.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
 }
 
+/** The messages of a notification for a user this deployment syncs; nothing for anyone else. */
+function enqueueFor(rt: LambdaServices) {
+  return async (hash: string, plan: NotificationSyncPlan): Promise<void> => {
+    logger.appendKeys({ userId: plan.userId, stream: plan.streams.join(',') });
+    const user = await rt.state.getUser(plan.userId);
+    if (!user?.enabled) {
+      logger.warn('notification for a user this deployment does not sync');
+      return;
+    }
+    const sent = await rt.queue.send(planWebhookMessages(plan, hash));
+    countMetric(METRIC.syncMessagesSent, sent);
+  };
+}
+
 export function createWebhookHandler(rt: LambdaServices) {
+  const notifications = new NotificationOnce({
+    client: rt.dynamodb,
+    tableName: rt.config.stateTable,
+    enqueue: enqueueFor(rt),
+  });
   return middy<LambdaFunctionURLEvent, APIGatewayProxyStructuredResultV2>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
-    .handler(async (event): Promise<APIGatewayProxyStructuredResultV2> => {
+    .handler(async (event, context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
       if (event.requestContext?.http?.method !== 'POST') return { statusCode: 405, headers: { allow: 'POST' } };
       const rawBody = rawBodyOf(event);
       const hash = notificationHash(rawBody);
@@ -40,17 +64,7 @@ export function createWebhookHandler(rt: LambdaServices) {
         { rawBody, headers: event.headers ?? {} },
         {
           publicKeyPem: rt.config.huamiPublicKey,
-          recordNotification: (h) => rt.state.recordNotification(h, rt.clock(), NOTIFICATION_TTL_MS),
-          enqueueSync: async (plan) => {
-            logger.appendKeys({ userId: plan.userId, stream: plan.streams.join(',') });
-            const user = await rt.state.getUser(plan.userId);
-            if (!user?.enabled) {
-              logger.warn('notification for a user this deployment does not sync');
-              return;
-            }
-            const sent = await rt.queue.send(planWebhookMessages(plan, hash));
-            countMetric(METRIC.syncMessagesSent, sent);
-          },
+          queueOnce: (h, plan) => notifications.queueOnce(h, plan, context),
           keepMalformed: async (body) => {
             countMetric(METRIC.webhookMalformed);
             await rt.store.put(`${WEBHOOK_REJECTS_PREFIX}${hash}.json`, body, { contentType: 'application/json' });
@@ -58,12 +72,20 @@ export function createWebhookHandler(rt: LambdaServices) {
           countSignatureFailure: () => countMetric(METRIC.webhookSignatureRejected),
         },
       );
-      const level = result.statusCode === 204 ? 'info' : result.statusCode === 500 ? 'error' : 'warn';
-      logger[level]('webhook answered', { statusCode: result.statusCode, outcome: result.reason ?? 'queued', hash });
+      const level = result.statusCode === 204 ? 'info' : result.statusCode >= 500 ? 'error' : 'warn';
+      logger[level]('webhook answered', {
+        statusCode: result.statusCode,
+        outcome: result.reason ?? 'queued',
+        hash,
+        ...(result.error !== undefined ? { error: errorText(result.error) } : {}),
+      });
       if (result.statusCode === 204) return { statusCode: 204 };
       return {
         statusCode: result.statusCode,
-        headers: { 'content-type': 'application/json' },
+        headers: {
+          'content-type': 'application/json',
+          ...(result.statusCode === 503 ? { 'retry-after': '30' } : {}),
+        },
         body: JSON.stringify({ message: result.reason ?? 'error' }),
       };
     });

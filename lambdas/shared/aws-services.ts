@@ -21,6 +21,8 @@ import { type LambdaConfig, loadConfig } from './config.ts';
 
 export interface LambdaServices {
   config: LambdaConfig;
+  /** The plain DynamoDB client under `state`, for Powertools idempotency (the webhook's notification records). */
+  dynamodb: DynamoDBClient;
   store: ObjectStore;
   state: StateStore;
   tokens: TokenStore;
@@ -39,12 +41,14 @@ export function lambdaServices(): LambdaServices {
 export function createLambdaServices(config: LambdaConfig): LambdaServices {
   // A stand-in endpoint only works path-style; real S3 works either way.
   const s3 = new S3Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3) });
-  const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+  const dynamodb = new DynamoDBClient({});
+  const ddb = DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } });
   const secrets = new SecretsManagerClient({});
   // With an endpoint override (a stand-in), the queue URL's host may not resolve; the override is what counts.
   const sqs = new SQSClient({ useQueueUrlAsEndpoint: !process.env.AWS_ENDPOINT_URL_SQS });
   return {
     config,
+    dynamodb,
     store: new S3ObjectStore({ client: s3, bucket: config.lakeBucket, kmsKeyId: config.kmsKeyId }),
     state: new DynamoStateStore({ client: ddb, tableName: config.stateTable }),
     tokens: new SecretsManagerTokenStore({ client: secrets, prefix: config.secretPrefix, kmsKeyId: config.kmsKeyId }),

@@ -2,7 +2,8 @@
 // Both have a flexible window (spreads load, the exact minute does not matter), a bounded retry policy, and a
 // dead-letter queue so a failed invocation is visible instead of lost.
 
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -35,6 +36,8 @@ export class Schedules extends Construct {
   public readonly sync: scheduler.Schedule;
   public readonly tokenRefresh: scheduler.Schedule;
   public readonly deadLetterQueue: sqs.Queue;
+  /** The scheduler's role: invokes the two functions, writes the dead-letter queue with its key. */
+  public readonly role: iam.Role;
 
   constructor(scope: Construct, id: string, props: SchedulesProps) {
     super(scope, id);
@@ -53,7 +56,28 @@ export class Schedules extends Construct {
       retentionPeriod: Duration.days(14),
     });
 
-    const retry = { deadLetterQueue: this.deadLetterQueue, maxEventAge: Duration.hours(1), retryAttempts: 3 };
+    // One role for both targets, made here so that it can be granted the dead-letter queue's KMS key: the role
+    // LambdaInvoke would create gets sqs:SendMessage only, and a KMS-encrypted queue refuses a sender that cannot
+    // use the key, so a failed invocation would be lost instead of parked. Trusted only by this account's
+    // scheduler, for this schedule group (the confused-deputy conditions the generated role carries).
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: {
+          StringEquals: {
+            'aws:SourceAccount': Stack.of(this).account,
+            'aws:SourceArn': this.group.scheduleGroupArn,
+          },
+        },
+      }),
+      description: 'zepp-lake: EventBridge Scheduler invokes the dispatcher and the token refresher',
+    });
+    this.deadLetterQueue.grantSendMessages(this.role);
+    const retry = {
+      deadLetterQueue: this.deadLetterQueue,
+      maxEventAge: Duration.hours(1),
+      retryAttempts: 3,
+      role: this.role,
+    };
 
     this.sync = new scheduler.Schedule(this, 'Sync', {
       description: `zepp-lake: sync every user every ${props.syncEveryHours} h`,

@@ -4,7 +4,7 @@
 
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { JsonFileStateStore, StateFileError } from '../../lambdas/adapters/file-state.ts';
 import { WriteConflictError } from '../../lambdas/core/errors.ts';
@@ -117,12 +117,17 @@ describe('JsonFileStateStore: operations', () => {
     expect(await s.acquireLease('alice', 'w2', 1_000, 60_000)).toBe(false);
   });
 
-  it('records a webhook notification once until it expires', async () => {
+  it('reads a file that still holds the old webhook hashes and drops them at the next write', async () => {
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(
+      path,
+      JSON.stringify({ version: 1, users: {}, cursors: {}, leases: {}, ledger: {}, notifications: { h1: 5 } }),
+    );
     const s = new JsonFileStateStore(path);
-    expect(await s.recordNotification('h1', 1_000, 100)).toBe(true);
-    expect(await s.recordNotification('h1', 1_050, 100)).toBe(false);
-    expect(await s.recordNotification('h2', 1_050, 100)).toBe(true);
-    expect(await s.recordNotification('h1', 1_100, 100)).toBe(true);
+    await s.putUser(user('alice'));
+    const onDisk = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+    expect(Object.keys(onDisk.users as object)).toEqual(['alice']);
+    expect(onDisk).not.toHaveProperty('notifications');
   });
 
   it('is read back by a store opened later on the same file', async () => {

@@ -7,7 +7,11 @@ import {
   planNotificationSync,
   verifyHuamiSignature,
 } from '../../lambdas/core/webhook.ts';
-import { handleWebhookRequest, type WebhookDeps } from '../../lambdas/core/webhook-flow.ts';
+import {
+  handleWebhookRequest,
+  NotificationInProgressError,
+  type WebhookDeps,
+} from '../../lambdas/core/webhook-flow.ts';
 
 const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
@@ -50,13 +54,13 @@ function memoryDeps() {
   let signatureFailures = 0;
   const deps: WebhookDeps = {
     publicKeyPem,
-    recordNotification: async (hash) => {
-      if (seen.has(hash)) return false;
-      seen.add(hash);
-      return true;
-    },
-    enqueueSync: async (plan) => {
+    // The flow's contract with queueOnce, in memory: the handler's Powertools-backed version is tested against
+    // DynamoDB Local in test/handlers/webhook-delivery.test.ts.
+    queueOnce: async (hash, plan) => {
+      if (seen.has(hash)) return 'replay';
       enqueued.push(plan);
+      seen.add(hash);
+      return 'queued';
     },
     keepMalformed: async (raw, reason) => {
       kept.push({ raw, reason });
@@ -153,7 +157,7 @@ describe('parseNotification and planNotificationSync', () => {
 });
 
 describe('handleWebhookRequest', () => {
-  it('records, enqueues and answers 204 for a new signed notification', async () => {
+  it('queues and answers 204 for a new signed notification', async () => {
     const m = memoryDeps();
     const raw = body();
     const result = await handleWebhookRequest({ rawBody: raw, headers: { 'Huami-Signature': sign(raw) } }, m.deps);
@@ -176,9 +180,9 @@ describe('handleWebhookRequest', () => {
     let parsed = 0;
     const spy: WebhookDeps = {
       ...m.deps,
-      recordNotification: async (h) => {
+      queueOnce: async (h, plan) => {
         parsed++;
-        return m.deps.recordNotification(h);
+        return m.deps.queueOnce(h, plan);
       },
     };
     const cases = [
@@ -206,24 +210,25 @@ describe('handleWebhookRequest', () => {
     expect(m.enqueued).toEqual([]);
   });
 
-  it('answers 500 and forgets the hash when the enqueue fails, so the redelivery is processed', async () => {
+  it('answers 500 when the messages could not be queued, and 503 while another delivery is in progress', async () => {
     const m = memoryDeps();
-    let fail = true;
-    const deps: WebhookDeps = {
-      ...m.deps,
-      enqueueSync: async (plan) => {
-        if (fail) throw new Error('queue down');
-        m.enqueued.push(plan);
-      },
-      forgetNotification: async (hash) => {
-        m.seen.delete(hash);
-      },
-    };
     const raw = body();
     const req = { rawBody: raw, headers: { 'huami-signature': sign(raw) } };
-    expect((await handleWebhookRequest(req, deps)).statusCode).toBe(500);
-    fail = false;
-    expect(await handleWebhookRequest(req, deps)).toEqual({ statusCode: 204 });
+    const failing: WebhookDeps = {
+      ...m.deps,
+      queueOnce: async () => {
+        throw new Error('queue down');
+      },
+    };
+    const busy: WebhookDeps = {
+      ...m.deps,
+      queueOnce: async () => {
+        throw new NotificationInProgressError('in progress');
+      },
+    };
+    expect((await handleWebhookRequest(req, failing)).statusCode).toBe(500);
+    expect((await handleWebhookRequest(req, busy)).statusCode).toBe(503);
+    expect(await handleWebhookRequest(req, m.deps)).toEqual({ statusCode: 204 });
     expect(m.enqueued).toHaveLength(1);
   });
 

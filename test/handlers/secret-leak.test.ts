@@ -7,11 +7,10 @@
 // bucket (bytes, gunzipped raw JSON, Parquet rows) and every queued message must hold no canary in any obvious
 // encoding. Secrets Manager (the emulator's store) is the one place they may live.
 
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import type { LambdaFunctionURLEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exchangeCode } from '../../lambdas/adapters/huami-open-api.ts';
 import type { HuamiOpenTokens } from '../../lambdas/cli/open-source.ts';
@@ -20,6 +19,7 @@ import type { LambdaRuntime } from '../../lambdas/shared/aws-runtime.ts';
 import { METRIC } from '../../lambdas/shared/metric-names.ts';
 import { type HuamiOpenSimulator, startHuamiOpenSimulator } from '../../sim/huami-open.ts';
 import { type Simulator, startSimulator } from '../../sim/index.ts';
+import { functionUrlEvent } from '../support/function-url-event.ts';
 import { FAST_HTTP } from '../support/local-lake.ts';
 import {
   type Artefact,
@@ -44,31 +44,6 @@ import {
 const TODAY = new Date().toISOString().slice(0, 10);
 const REDIRECT = 'https://zepp-lake.example/callback';
 const canaryText = (what: string) => `${what}-${randomBytes(12).toString('base64url')} +/&="é`;
-
-/** A Function URL request (payload format 2.0) as Lambda delivers it. */
-function functionUrlEvent(body: string, headers: Record<string, string>): LambdaFunctionURLEvent {
-  return {
-    version: '2.0',
-    routeKey: '$default',
-    rawPath: '/',
-    rawQueryString: '',
-    headers: { 'content-type': 'application/json', host: 'abc.lambda-url.us-east-1.on.aws', ...headers },
-    requestContext: {
-      accountId: 'anonymous',
-      apiId: 'abc',
-      domainName: 'abc.lambda-url.us-east-1.on.aws',
-      domainPrefix: 'abc',
-      http: { method: 'POST', path: '/', protocol: 'HTTP/1.1', sourceIp: '203.0.113.7', userAgent: 'Huami-Push/1.0' },
-      requestId: randomUUID(),
-      routeKey: '$default',
-      stage: '$default',
-      time: '25/Nov/2026:18:00:00 +0000',
-      timeEpoch: Date.now(),
-    },
-    body,
-    isBase64Encoded: false,
-  };
-}
 
 describe('secret leaks in the Lambda handlers', () => {
   let h: HandlerEnv;

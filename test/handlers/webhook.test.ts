@@ -2,7 +2,7 @@
 // verify before parsing, de-duplicate by body hash, queue one message per touched stream group, answer 204;
 // 401 (counted) for a bad signature, 400 for a signed body that is not a notification (kept in the lake).
 
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { APIGatewayProxyStructuredResultV2, LambdaFunctionURLEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SyncMessage } from '../../lambdas/core/sync-message.ts';
@@ -10,6 +10,7 @@ import { addDays } from '../../lambdas/core/time.ts';
 import type { LambdaRuntime } from '../../lambdas/shared/aws-runtime.ts';
 import { METRIC } from '../../lambdas/shared/metric-names.ts';
 import { type HuamiOpenSimulator, startHuamiOpenSimulator } from '../../sim/huami-open.ts';
+import { functionUrlEvent } from '../support/function-url-event.ts';
 import {
   captureMetrics,
   type HandlerEnv,
@@ -23,48 +24,6 @@ import {
 } from './lambda-harness.ts';
 
 const TODAY = '2026-11-20';
-
-/** A Function URL request as Lambda delivers it (payload format 2.0, lower-case header names). */
-function functionUrlEvent(
-  body: string | Buffer,
-  headers: Record<string, string>,
-  options: { method?: string; base64?: boolean } = {},
-): LambdaFunctionURLEvent {
-  const text = Buffer.isBuffer(body) ? body.toString(options.base64 ? 'base64' : 'utf8') : body;
-  return {
-    version: '2.0',
-    routeKey: '$default',
-    rawPath: '/',
-    rawQueryString: '',
-    headers: {
-      'content-type': 'application/json',
-      host: 'abcdefghij.lambda-url.us-east-1.on.aws',
-      'user-agent': 'Huami-Push/1.0',
-      'x-forwarded-proto': 'https',
-      ...headers,
-    },
-    requestContext: {
-      accountId: 'anonymous',
-      apiId: 'abcdefghij',
-      domainName: 'abcdefghij.lambda-url.us-east-1.on.aws',
-      domainPrefix: 'abcdefghij',
-      http: {
-        method: options.method ?? 'POST',
-        path: '/',
-        protocol: 'HTTP/1.1',
-        sourceIp: '203.0.113.7',
-        userAgent: 'Huami-Push/1.0',
-      },
-      requestId: randomUUID(),
-      routeKey: '$default',
-      stage: '$default',
-      time: '20/Nov/2026:18:00:00 +0000',
-      timeEpoch: Date.parse(`${TODAY}T18:00:00Z`),
-    },
-    body: text,
-    isBase64Encoded: options.base64 ?? false,
-  };
-}
 
 describe('webhook handler', () => {
   let h: HandlerEnv;

@@ -25,11 +25,20 @@ describe('parseConfig', () => {
   });
 
   it('reads numbers given as strings on the command line (-c key=value)', () => {
-    expect(parseConfig({ stage: 'prod', syncEveryHours: '12', lagDays: ' 0 ', reservedConcurrency: '10' })).toEqual({
+    expect(
+      parseConfig({
+        stage: 'prod',
+        syncEveryHours: '12',
+        lagDays: ' 0 ',
+        reservedConcurrency: '10',
+        webhookConcurrency: '20',
+      }),
+    ).toEqual({
       stage: 'prod',
       syncEveryHours: 12,
       lagDays: 0,
       reservedConcurrency: 10,
+      webhookConcurrency: 20,
     });
   });
 
@@ -48,6 +57,8 @@ describe('parseConfig', () => {
     [{ stage: 'p' }, 'got "p"'],
     [{ stage: 'a-very-long-stage-name-x' }, 'got "a-very-long-stage-name-x"'],
     [{ syncEveryHours: 0 }, 'syncEveryHours must be a whole number from 1 to 24, got 0'],
+    [{ webhookConcurrency: 0 }, 'webhookConcurrency must be a whole number from 1 to 50, got 0'],
+    [{ webhookConcurrency: '51' }, 'webhookConcurrency must be a whole number from 1 to 50, got "51"'],
     [{ syncEveryHours: '25' }, 'syncEveryHours must be a whole number from 1 to 24, got "25"'],
     [{ syncEveryHours: 1.5 }, 'got 1.5'],
     [{ lagDays: 31 }, 'lagDays must be a whole number from 0 to 30, got 31'],

@@ -26,6 +26,7 @@ beforeAll(() => {
     syncEveryHours: '1',
     lagDays: 0,
     reservedConcurrency: 3,
+    webhookConcurrency: 7,
     alarmEmail: 'me@example.com',
     huamiPublicKey: PEM,
   });
@@ -92,14 +93,16 @@ describe('IngestStack functions', () => {
     }
   });
 
-  it('reserves the configured concurrency for the sync worker only', () => {
-    template.hasResourceProperties('AWS::Lambda::Function', {
-      FunctionName: Match.absent(),
-      ReservedConcurrentExecutions: 2,
-      Timeout: 300,
-    });
-    expect(functions().filter(([, fn]) => fn.Properties.ReservedConcurrentExecutions !== undefined)).toHaveLength(1);
-    custom.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 3 });
+  it('reserves the configured concurrency for the sync worker and the webhook only', () => {
+    const reserved = (t: Template, fn: { fn: unknown }) =>
+      (t.toJSON().Resources as Resources)[
+        ingest.getLogicalId((fn.fn as { node: { defaultChild: never } }).node.defaultChild)
+      ]?.Properties.ReservedConcurrentExecutions;
+    expect(reserved(template, ingest.worker)).toBe(2);
+    expect(reserved(template, ingest.webhook)).toBe(5);
+    expect(functions().filter(([, fn]) => fn.Properties.ReservedConcurrentExecutions !== undefined)).toHaveLength(2);
+    expect(reserved(custom, ingest.worker)).toBe(3);
+    expect(reserved(custom, ingest.webhook)).toBe(7);
   });
 
   it('takes LAG_DAYS from the configuration', () => {
@@ -271,6 +274,59 @@ describe('IngestStack IAM', () => {
       }
     }
     expect(s3.flatMap((s) => actionsOf(s.statement))).toContain('s3:PutObject');
+  });
+
+  it('lets no function delete an object version, and only replay delete objects (month objects under tables/)', () => {
+    const s3Actions = (fn: { role: never }) =>
+      statements()
+        .filter((s) => s.policy === policyOf(fn))
+        .flatMap((s) => actionsOf(s.statement).map((a) => ({ a, r: JSON.stringify(resourcesOf(s.statement)) })))
+        .filter(({ a }) => a.startsWith('s3:'));
+    for (const fn of [ingest.dispatcher, ingest.worker, ingest.tokenRefresher, ingest.replay, ingest.webhook]) {
+      for (const { a } of s3Actions(fn as never)) {
+        expect(a).not.toMatch(/^s3:Delete(Object\*|ObjectVersion|\*)/);
+      }
+    }
+    const deletes = (fn: unknown) => s3Actions(fn as never).filter(({ a }) => a === 's3:DeleteObject');
+    expect(deletes(ingest.worker)).toEqual([]);
+    expect(deletes(ingest.webhook)).toEqual([]);
+    expect(deletes(ingest.replay).map(({ r }) => r)).toEqual([expect.stringContaining('/tables/*')]);
+  });
+
+  it('gives the webhook only the state-table actions it calls, and only send on the queue', () => {
+    const mine = statements().filter((s) => s.policy === policyOf(ingest.webhook));
+    const dynamo = mine.flatMap((s) => actionsOf(s.statement)).filter((a) => a.startsWith('dynamodb:'));
+    expect(dynamo.sort()).toEqual([
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+    ]);
+    const sqs = mine.flatMap((s) => actionsOf(s.statement)).filter((a) => a.startsWith('sqs:'));
+    expect(sqs).toContain('sqs:SendMessage');
+    expect(sqs.some((a) => /Receive|Delete|Purge/.test(a))).toBe(false);
+    expect(mine.flatMap((s) => actionsOf(s.statement)).some((a) => a.startsWith('secretsmanager:'))).toBe(false);
+  });
+
+  it('lets the scheduler write its KMS-encrypted dead-letter queue (send and the key)', () => {
+    const roleId = ingest.getLogicalId(ingest.schedules.role.node.defaultChild as never);
+    const policies = Object.entries(resources).filter(
+      ([, r]) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes(roleId),
+    );
+    const stmts = policies.flatMap(([, r]) => (r.Properties.PolicyDocument as { Statement: Json[] }).Statement);
+    const dlq = { 'Fn::GetAtt': [logicalIdOf(ingest.schedules.deadLetterQueue), 'Arn'] };
+    expect(
+      stmts.some((s) => actionsOf(s).includes('sqs:SendMessage') && JSON.stringify(s.Resource) === JSON.stringify(dlq)),
+    ).toBe(true);
+    const keyActions = stmts
+      .filter((s) => JSON.stringify(s.Resource) === JSON.stringify(importOf('LakeKeyArn')))
+      .flatMap(actionsOf);
+    expect(keyActions).toEqual(expect.arrayContaining(['kms:Decrypt', 'kms:GenerateDataKey*']));
+    for (const id of ['Sync', 'TokenRefresh'] as const) {
+      const schedule = ingest.schedules[id === 'Sync' ? 'sync' : 'tokenRefresh'];
+      const props = (resources[ingest.getLogicalId(schedule.node.defaultChild as never)]?.Properties ?? {}) as Json;
+      expect((props.Target as Json).RoleArn).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
+    }
   });
 
   it('lets replay only read raw/ and rewrite tables/', () => {

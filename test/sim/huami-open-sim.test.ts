@@ -173,13 +173,11 @@ describe('huami-open simulator: signed notifications', () => {
           { rawBody: Buffer.concat(chunks), headers },
           {
             publicKeyPem: sim.publicKeyPem,
-            recordNotification: async (hash) => {
-              if (seen.has(hash)) return false;
+            queueOnce: async (hash, plan) => {
+              if (seen.has(hash)) return 'replay';
               seen.add(hash);
-              return true;
-            },
-            enqueueSync: async (plan) => {
               enqueued.push(plan);
+              return 'queued';
             },
             keepMalformed: async (raw, reason) => {
               kept.push(`${reason}: ${Buffer.from(raw).toString('utf8')}`);
