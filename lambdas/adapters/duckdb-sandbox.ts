@@ -98,6 +98,16 @@ async function prepareSelect(connection: DuckDBConnection, sql: string) {
       `refused: the SQL holds ${extracted.count} statements; give exactly one SELECT or WITH statement`,
     );
   }
+  // Parsed, not bound: `WITH x AS (...) INSERT ...` is refused here, before a binder error about its table could
+  // hide what it is.
+  const parsed = await connection.runAndReadAll(`SELECT json_serialize_sql(${sqlText(sql)})`);
+  const tree = JSON.parse(String(parsed.getRowsJS()[0]?.[0] ?? '{}')) as { error?: boolean; error_type?: string };
+  if (tree.error && tree.error_type === 'not implemented') {
+    throw new SqlRefusedError(
+      'refused: the statement is not a query (a WITH can only lead to a SELECT); this tool only reads the lake, ' +
+        'with one SELECT or WITH statement',
+    );
+  }
   const prepared = await extracted.prepare(0);
   if (prepared.statementType !== StatementType.SELECT) {
     const kind = StatementType[prepared.statementType] ?? String(prepared.statementType);

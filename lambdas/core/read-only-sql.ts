@@ -83,7 +83,7 @@ export function requireSelectOrWith(sql: string): string {
         'with one SELECT or WITH statement',
     );
   }
-  return sql.replace(/;\s*$/, '');
+  return sql.trim().replace(/;$/, '').trimEnd();
 }
 
 /** `SELECT * FROM (<sql>) AS q WHERE ...`: a named query narrowed to a person and a date range. */
