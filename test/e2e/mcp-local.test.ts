@@ -3,6 +3,7 @@
 // simulator's ground truth (computed from its model, never by the code under test), the caps, and a clear
 // refusal of every way out of the lake (other files, COPY, ATTACH, INSTALL/LOAD, SET, a second statement).
 
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, writeFile } from 'node:fs/promises';
@@ -261,6 +262,52 @@ describe('zepp-lake mcp (local lake)', () => {
     } finally {
       await slow.close();
     }
+  }, 60_000);
+
+  it('answers every request it has read when the client closes stdin right after writing them', async () => {
+    // `printf '<requests>' | zepp-lake mcp`: stdin ends while the server is still starting; answers must not be lost.
+    const bin = fileURLToPath(new URL('../../bin/zepp-lake.mjs', import.meta.url));
+    const child = spawn(process.execPath, [bin, 'mcp', '--lake', rt.lakeDir, '--home', rt.homeDir], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('utf8');
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const requests = [
+      {
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'pipe', version: '1' } },
+      },
+      { jsonrpc: '2.0', method: 'notifications/initialized' },
+      {
+        jsonrpc: '2.0',
+        id: 2,
+        method: 'tools/call',
+        params: { name: 'workouts', arguments: { from: '2026-10-01', to: '2026-10-31' } },
+      },
+      {
+        jsonrpc: '2.0',
+        id: 3,
+        method: 'tools/call',
+        params: { name: 'sql', arguments: { sql: 'SELECT count(*) AS n FROM zepp_lake.workout' } },
+      },
+    ];
+    child.stdin.end(requests.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    expect(await exited).toBe(0);
+    const answers = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { id: number; result?: { content: { text: string }[] } });
+    // Answers may come in any order (JSON-RPC pairs them by id); every request has one.
+    answers.sort((a, b) => a.id - b.id);
+    expect(answers.map((a) => a.id)).toEqual([1, 2, 3]);
+    expect(parseMarkdownTable(answers[2]?.result?.content[0]?.text ?? '')).toEqual([
+      { n: String(truth.workout?.length) },
+    ]);
   }, 60_000);
 
   it('refuses to start on a folder that is not a lake, saying which option to give', async () => {

@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { type LakeToolsContext, registerLakeTools } from './tools.ts';
 
 const INSTRUCTIONS = `zepp-lake: one or more people's Zepp / Amazfit / Mi Fit history (minute heart rate and steps, daily
@@ -28,16 +29,39 @@ export async function createLakeMcpServer(ctx: LakeToolsContext): Promise<McpSer
   return server;
 }
 
-/** Serves over this process's stdin and stdout until the client closes stdin. */
+/**
+ * Serves over this process's stdin and stdout until the client closes stdin and every request already read has
+ * its answer: a client that writes its requests and closes stdin (`printf ... | zepp-lake mcp`) still gets them.
+ */
 export async function serveStdio(server: McpServer): Promise<void> {
   const transport = new StdioServerTransport();
   const closed = new Promise<void>((resolve) => {
     transport.onclose = () => resolve();
   });
   await server.connect(transport);
+  const unanswered = new Set<string | number>();
+  let inputEnded = false;
+  const closeWhenDone = () => {
+    if (inputEnded && unanswered.size === 0) server.close().catch(() => undefined);
+  };
+  // Requests are counted in and their answers out, around the SDK's own handlers.
+  const receive = transport.onmessage;
+  transport.onmessage = (message: JSONRPCMessage) => {
+    if ('method' in message && 'id' in message) unanswered.add(message.id);
+    receive?.(message);
+  };
+  const send = transport.send.bind(transport);
+  transport.send = async (message: JSONRPCMessage) => {
+    await send(message);
+    if (!('method' in message) && 'id' in message && message.id !== undefined) {
+      unanswered.delete(message.id);
+      closeWhenDone();
+    }
+  };
   // The transport does not watch for the end of stdin: without this a closed client would leave us running.
   process.stdin.once('end', () => {
-    server.close().catch(() => undefined);
+    inputEnded = true;
+    closeWhenDone();
   });
   await closed;
 }
