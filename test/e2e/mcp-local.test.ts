@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +16,7 @@ import { TABLE_NAMES, TABLES } from '../../lambdas/core/schema-registry.ts';
 import { addDays } from '../../lambdas/core/time.ts';
 import { demoUsers, type Simulator, startSimulator } from '../../sim/index.ts';
 import { FAST_HTTP, lakeHashes, loginAll, tempRuntime } from '../support/local-lake.ts';
-import { answerSql, type McpSession, parseMarkdownTable, startMcp } from '../support/mcp-client.ts';
+import { answerSql, type McpSession, parseMarkdownTable, startMcp, startMcpCommand } from '../support/mcp-client.ts';
 
 const TODAY = '2026-11-20';
 const clock = () => Date.parse(`${TODAY}T18:00:00Z`);
@@ -308,6 +308,33 @@ describe('zepp-lake mcp (local lake)', () => {
     expect(parseMarkdownTable(answers[2]?.result?.content[0]?.text ?? '')).toEqual([
       { n: String(truth.workout?.length) },
     ]);
+  }, 60_000);
+
+  it("starts from the README's client configuration, and answers its worked question as the README shows", async () => {
+    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+    const start = readme.indexOf('## Ask your lake from an assistant (MCP)');
+    const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+    const blocks = [...section.matchAll(/^```json\n([\s\S]*?)^```/gm)].map((m) => JSON.parse(m[1] ?? '') as unknown);
+    const config = blocks[0] as { mcpServers: Record<string, { command: string; args: string[] }> };
+    const call = blocks[1] as { name: string; arguments: Record<string, unknown> };
+    const shown = [...section.matchAll(/^> ?(.*)$/gm)].map((m) => m[1]).join('\n');
+    // The README's example paths stand for a checkout in /home/you/zepp-lake: here, this one and the test's lake.
+    const server = config.mcpServers['zepp-lake']!;
+    const repo = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');
+    const place = (arg: string) =>
+      arg
+        .replace('/home/you/zepp-lake/lake', rt.lakeDir)
+        .replace('/home/you/zepp-lake/.zepp-lake', rt.homeDir)
+        .replace('/home/you/zepp-lake', repo);
+    expect(server.command).toBe('node');
+    const session = await startMcpCommand(process.execPath, server.args.map(place));
+    try {
+      const answer = await session.call(call.name, call.arguments);
+      expect(answer.isError).toBe(false);
+      expect(answer.text.replace(rt.lakeDir, '/home/you/zepp-lake/lake')).toBe(shown);
+    } finally {
+      await session.close();
+    }
   }, 60_000);
 
   it('refuses to start on a folder that is not a lake, saying which option to give', async () => {

@@ -23,14 +23,17 @@ export interface McpSession {
 }
 
 /** Spawns `zepp-lake <args>` (e.g. `mcp --lake DIR`) with `env` added to the SDK's minimal environment. */
-export async function startMcp(args: string[], env: Record<string, string> = {}): Promise<McpSession> {
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [BIN, ...args],
-    cwd: REPO,
-    env,
-    stderr: 'pipe',
-  });
+export function startMcp(args: string[], env: Record<string, string> = {}): Promise<McpSession> {
+  return startMcpCommand(process.execPath, [BIN, ...args], env);
+}
+
+/** Spawns `command args` as an MCP client configuration names it (from the checkout's folder). */
+export async function startMcpCommand(
+  command: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<McpSession> {
+  const transport = new StdioClientTransport({ command, args, cwd: REPO, env, stderr: 'pipe' });
   let stderr = '';
   transport.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString('utf8');
