@@ -8,6 +8,7 @@
 
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { TrinoSQL } from 'dt-sql-parser/dist/parser/trino/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openAwsRuntime } from '../../lambdas/cli/aws-runtime.ts';
 import { type AthenaRecorder, startAthenaRecorder } from '../support/athena-recorder.ts';
@@ -165,6 +166,32 @@ describe('zepp-lake mcp --backend aws (Athena through a recording server)', () =
     expect(workouts).toContain("AND local_date BETWEEN DATE '2026-09-28' AND DATE '2026-10-03'");
   });
 
+  it('sends Athena SQL that the Trino grammar accepts, for every named query narrowed and for workouts', async () => {
+    athena.script({ columns: WORKOUT_COLUMNS, rows: [] });
+    const before = started().length;
+    const { tools } = await mcp.client.listTools();
+    const named = tools.filter((t) => t.name.startsWith('query_'));
+    for (const tool of named) {
+      const accepts = Object.keys(tool.inputSchema.properties ?? {});
+      const args = Object.fromEntries(
+        [
+          ['user_id', userId],
+          ['from', '2026-10-01'],
+          ['to', '2026-10-31'],
+        ].filter(([name]) => accepts.includes(name as string)),
+      );
+      expect((await mcp.call(tool.name, args)).isError, tool.name).toBe(false);
+    }
+    await mcp.call('workouts', { from: '2026-10-01', to: '2026-10-31', user_id: userId });
+    const sent = started()
+      .slice(before)
+      .map((r) => String(r.body.QueryString));
+    expect(sent).toHaveLength(named.length + 1);
+    const trino = new TrinoSQL();
+    for (const sql of sent) expect(trino.validate(sql), sql).toEqual([]);
+    expect(sent.every((sql) => sql.includes(`user_id = '${userId}'`))).toBe(true);
+  }, 120_000);
+
   it('refuses every escape before Athena hears of it', async () => {
     const before = athena.requests.length;
     const escapes: [string, RegExp][] = [
@@ -224,11 +251,11 @@ describe('zepp-lake mcp --backend aws (Athena through a recording server)', () =
     } finally {
       await slow.close();
     }
-  }, 60_000);
+  }, 120_000);
 
   it('needs the workgroup, and says where to find it', async () => {
     await expect(startMcp(['mcp', '--backend', 'aws', '--bucket', 'b', '--table', table], env)).rejects.toThrow(
       /mcp --backend aws needs the Athena workgroup: --workgroup or ZEPP_LAKE_WORKGROUP \(zepp-lake-<stage>\)/,
     );
-  }, 60_000);
+  }, 120_000);
 });

@@ -262,7 +262,7 @@ describe('zepp-lake mcp (local lake)', () => {
     } finally {
       await slow.close();
     }
-  }, 60_000);
+  }, 120_000);
 
   it('answers every request it has read when the client closes stdin right after writing them', async () => {
     // `printf '<requests>' | zepp-lake mcp`: stdin ends while the server is still starting; answers must not be lost.
@@ -308,7 +308,7 @@ describe('zepp-lake mcp (local lake)', () => {
     expect(parseMarkdownTable(answers[2]?.result?.content[0]?.text ?? '')).toEqual([
       { n: String(truth.workout?.length) },
     ]);
-  }, 60_000);
+  }, 120_000);
 
   it("starts from the README's client configuration, and answers its worked question as the README shows", async () => {
     const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
@@ -335,11 +335,11 @@ describe('zepp-lake mcp (local lake)', () => {
     } finally {
       await session.close();
     }
-  }, 60_000);
+  }, 120_000);
 
   it('refuses to start on a folder that is not a lake, saying which option to give', async () => {
     await expect(startMcp(['mcp', '--lake', join(rt.homeDir, 'no-lake-here')])).rejects.toThrow(
       /no lake at .*no-lake-here \(it has no tables\/ folder\): give --lake DIR/,
     );
-  }, 60_000);
+  }, 120_000);
 });
