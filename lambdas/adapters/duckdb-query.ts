@@ -13,7 +13,7 @@
 
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type DuckDBConnection, DuckDBInstance, DuckDBTypeId } from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBInstance, type DuckDBType, DuckDBTypeId } from '@duckdb/node-api';
 import { ATHENA_DATABASE, PARTITION_COLUMN } from '../core/athena-ddl.ts';
 import type { ColumnType, TableDef } from '../core/schema-registry.ts';
 import { TABLE_NAMES, TABLES } from '../core/schema-registry.ts';
@@ -77,19 +77,36 @@ export function lakeViewSql(def: TableDef, glob: string | null): string {
   return `CREATE OR REPLACE VIEW ${ATHENA_DATABASE}.${def.name} AS SELECT ${casts.join(', ')} FROM (${source}) AS files`;
 }
 
+/**
+ * The UTC session and the `zepp_lake` schema with one view per registry table over `<lakeDir>/tables/`; with
+ * `lakeDir` null every view is empty (the columns without rows: enough to check a query's names and types).
+ */
+export async function createLakeViews(connection: DuckDBConnection, lakeDir: string | null): Promise<void> {
+  await connection.run(`SET TimeZone = 'UTC'`);
+  await connection.run(`CREATE SCHEMA ${ATHENA_DATABASE}`);
+  for (const name of TABLE_NAMES) {
+    const tableDir = lakeDir === null ? null : join(lakeDir, 'tables', name);
+    const glob =
+      tableDir !== null && (await hasObjects(tableDir))
+        ? join(tableDir, `${PARTITION_COLUMN.name}=*`, '*.parquet')
+        : null;
+    await connection.run(lakeViewSql(TABLES[name], glob));
+  }
+}
+
+/** DuckDB JS rows -> plain JSON-able values (DATE columns as YYYY-MM-DD), by the result's column types. */
+export function plainRows(types: readonly DuckDBType[], rows: readonly (readonly unknown[])[]): unknown[][] {
+  const dateColumns = new Set(types.map((t, i) => (t.typeId === DuckDBTypeId.DATE ? i : -1)).filter((i) => i >= 0));
+  return rows.map((row) => row.map((value, i) => (dateColumns.has(i) ? dateOf(value) : plainValue(value))));
+}
+
 /** Opens an in-memory DuckDB with the `zepp_lake` views over `<lakeDir>/tables/`. */
 export async function openLakeDb(lakeDir: string): Promise<LakeDb> {
   const instance = await DuckDBInstance.create(':memory:');
   let connection: DuckDBConnection | undefined;
   try {
     connection = await instance.connect();
-    await connection.run(`SET TimeZone = 'UTC'`);
-    await connection.run(`CREATE SCHEMA ${ATHENA_DATABASE}`);
-    for (const name of TABLE_NAMES) {
-      const tableDir = join(lakeDir, 'tables', name);
-      const glob = (await hasObjects(tableDir)) ? join(tableDir, `${PARTITION_COLUMN.name}=*`, '*.parquet') : null;
-      await connection.run(lakeViewSql(TABLES[name], glob));
-    }
+    await createLakeViews(connection, lakeDir);
   } catch (error) {
     connection?.closeSync();
     instance.closeSync();
@@ -99,20 +116,10 @@ export async function openLakeDb(lakeDir: string): Promise<LakeDb> {
   return {
     async query(sql: string) {
       const reader = await open.runAndReadAll(sql);
-      const dateColumns = new Set(
-        reader
-          .columnTypes()
-          .map((t, i) => (t.typeId === DuckDBTypeId.DATE ? i : -1))
-          .filter((i) => i >= 0),
-      );
       const names = reader.columnNames();
-      return reader.getRowsJS().map((row) => {
-        const out: Record<string, unknown> = {};
-        row.forEach((value, i) => {
-          out[names[i] as string] = dateColumns.has(i) ? dateOf(value) : plainValue(value);
-        });
-        return out;
-      });
+      return plainRows(reader.columnTypes(), reader.getRowsJS()).map((row) =>
+        Object.fromEntries(row.map((value, i) => [names[i] as string, value])),
+      );
     },
     close() {
       open.closeSync();

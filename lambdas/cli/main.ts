@@ -15,6 +15,7 @@ import { openAwsRuntime, queryableLakeDir } from './aws-runtime.ts';
 import { adviseError, EXIT, EXIT_CODES_HELP, type LoginHint } from './error-advice.ts';
 import { registerExportCommand } from './export-command.ts';
 import { type GlobalOptions, openLocalRuntime, type Runtime } from './local-runtime.ts';
+import { registerMcpCommand } from './mcp-command.ts';
 import { bucketOption, dateOption, folderOption, hostUrlOption, userIdOption } from './option-parsers.ts';
 import { createProgress } from './progress.ts';
 import { formatTable, readNamedQuery, runAthenaSql } from './query-command.ts';
@@ -434,6 +435,7 @@ export function buildProgram(): Command {
 
   registerUsersCommand(program, { runtimeOf, promptHidden });
   registerExportCommand(program);
+  registerMcpCommand(program, { runtimeOf });
 
   return program;
 }

@@ -8,6 +8,7 @@ import * as athena from 'aws-cdk-lib/aws-athena';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { readNamedQueryHeaders } from '../../lambdas/core/named-query-headers.ts';
 import { pascalCase } from './glue-tables.ts';
 import { pinLogicalId } from './logical-ids.ts';
 
@@ -99,22 +100,7 @@ export function parseNamedQuery(file: string, text: string): NamedQueryFile {
   const sql = text.trim();
   if (sql === '') throw new Error(`named query ${file}.sql is empty; write the SQL or remove the file`);
 
-  const headers: Record<string, string> = {};
-  let current: string | undefined;
-  for (const line of sql.split(/\r?\n/)) {
-    if (!line.startsWith('--')) break;
-    const header = /^--\s?(\w+):\s*(.*)$/.exec(line);
-    const continuation = /^--\s{2,}(\S.*)$/.exec(line);
-    if (header?.[1] !== undefined) {
-      current = header[1].toLowerCase();
-      headers[current] = (header[2] ?? '').trim();
-    } else if (continuation?.[1] !== undefined && current !== undefined) {
-      headers[current] = `${headers[current]} ${continuation[1].trim()}`.trim();
-    } else {
-      current = undefined;
-    }
-  }
-
+  const headers = readNamedQueryHeaders(sql);
   const name = headers.name || file;
   if (name.length > MAX_NAME_LENGTH) {
     throw new Error(`named query ${file}.sql: name must be at most ${MAX_NAME_LENGTH} characters, got ${name.length}`);
