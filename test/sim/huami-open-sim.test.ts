@@ -2,7 +2,12 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTokenAuth, exchangeCode, HuamiOpenApi } from '../../lambdas/adapters/huami-open-api.ts';
+import {
+  createTokenAuth,
+  exchangeCode,
+  HuamiOpenApi,
+  refreshAccessToken,
+} from '../../lambdas/adapters/huami-open-api.ts';
 import { decodeHuamiOpen, type HuamiOpenDecodeContext } from '../../lambdas/core/decode-huami-open.ts';
 import {
   naturalKeyOf,
@@ -140,6 +145,94 @@ describe('huami-open simulator: data', () => {
       expect(truth.workout_sample!.length).toBeGreaterThan(100);
     });
   }
+
+  it('answers a range only up to the end of its first calendar month, silently, and logs it as truncated', async () => {
+    const wide = await startHuamiOpenSimulator({ seed: 42, today: '2024-03-10', days: 20 });
+    try {
+      const userId = wide.users[0]!.userId;
+      const code = wide.authorize(userId, { clientId: wide.clientId, redirectUri: REDIRECT });
+      const creds = { clientId: wide.clientId, clientSecret: wide.clientSecret };
+      const tokens = await exchangeCode({ code, ...creds, redirectUri: REDIRECT }, { base: wide.url }, noSleep);
+      const auth = createTokenAuth({ tokens, ...creds, hosts: { base: wide.url }, http: noSleep });
+      const api = new HuamiOpenApi(auth, { hosts: { base: wide.url }, http: noSleep });
+      const dates = async (startDate: string, endDate: string) => {
+        const res = await api.get('activities', { startDate, endDate, interval: 'daily' });
+        return (res.body as { items: { date: string }[] }).items.map((i) => i.date);
+      };
+      const mark = wide.requests.length;
+      const across = await dates('2024-02-25', '2024-03-05');
+      const february = await dates('2024-02-25', '2024-02-29');
+      const march = await dates('2024-03-01', '2024-03-05');
+      // the person has data on both sides of the month end (the history starts 2024-02-20)
+      expect(february.length).toBeGreaterThan(2);
+      expect(march.length).toBeGreaterThan(2);
+      // asked across the month end, the March days are left out without a word
+      expect(across).toEqual(february);
+      expect(wide.requests.slice(mark).map((r) => r.truncated ?? false)).toEqual([true, false, false]);
+    } finally {
+      await wide.close();
+    }
+  });
+
+  it('rotates the refresh token on every refresh and refuses a superseded one with invalid_grant', async () => {
+    const userId = sim.users[1]!.userId;
+    const code = sim.authorize(userId, { clientId: sim.clientId, redirectUri: REDIRECT });
+    const first = await exchangeCode(
+      { code, clientId: sim.clientId, clientSecret: sim.clientSecret, redirectUri: REDIRECT },
+      { base: sim.url },
+      noSleep,
+    );
+    const refresh = (refreshToken: string) =>
+      fetch(`${sim.url}/oauth2/refresh_token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          client_id: sim.clientId,
+          client_secret: sim.clientSecret,
+          grant_type: 'refresh_token',
+          refresh_token: refreshToken,
+        }).toString(),
+      });
+    const rotated = await refresh(first.refreshToken);
+    expect(rotated.status).toBe(200);
+    const next = (await rotated.json()) as { access_token: string; refresh_token: string };
+    expect(next.refresh_token).not.toBe(first.refreshToken);
+    const reused = await refresh(first.refreshToken);
+    expect(reused.status).toBe(400);
+    expect(await reused.json()).toEqual({ error: 'invalid_grant' });
+    const live = sim.liveTokens(userId);
+    expect(live.refreshTokens).toContain(next.refresh_token);
+    expect(live.refreshTokens).not.toContain(first.refreshToken);
+    // by default the access token issued with the superseded refresh token lives on until it expires
+    expect(live.accessTokens).toEqual(expect.arrayContaining([first.accessToken, next.access_token]));
+  });
+
+  it('ends the previous access token at a refresh when told to', async () => {
+    const strict = await startHuamiOpenSimulator({
+      seed: 42,
+      today: '2024-03-10',
+      days: 10,
+      retireAccessTokenOnRefresh: true,
+    });
+    try {
+      const userId = strict.users[0]!.userId;
+      const code = strict.authorize(userId, { clientId: strict.clientId, redirectUri: REDIRECT });
+      const hosts = { base: strict.url };
+      const creds = { clientId: strict.clientId, clientSecret: strict.clientSecret };
+      const first = await exchangeCode({ code, ...creds, redirectUri: REDIRECT }, hosts, noSleep);
+      const next = await refreshAccessToken({ refreshToken: first.refreshToken, ...creds }, hosts, noSleep);
+      const profile = (token: string) =>
+        fetch(`${strict.url}/users/-/profile`, { headers: { authorization: `Bearer ${token}` } });
+      expect((await profile(first.accessToken)).status).toBe(401);
+      expect((await profile(next.accessToken)).status).toBe(200);
+      expect(strict.liveTokens(userId)).toEqual({
+        accessTokens: [next.accessToken],
+        refreshTokens: [next.refreshToken],
+      });
+    } finally {
+      await strict.close();
+    }
+  });
 
   it('is deterministic for a seed', async () => {
     const again = await startHuamiOpenSimulator({ seed: 42, today: '2024-03-10', days: 10 });
