@@ -1,9 +1,10 @@
 // Local token store: one JSON file, mode 0600, holding each user's tokens. The only place outside
 // Secrets Manager where a token may live; never printed.
 
+import { createHash } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { TokenStore, UserTokens } from '../core/ports.ts';
+import type { TokenStore, UserTokens, VersionedTokens } from '../core/ports.ts';
 import { assertValidUserId } from '../core/user-id.ts';
 
 export class FileTokenStore implements TokenStore {
@@ -44,4 +45,23 @@ export class FileTokenStore implements TokenStore {
   async list(): Promise<string[]> {
     return Object.keys(await this.readAll()).sort();
   }
+  async getCurrent(userId: string): Promise<VersionedTokens | undefined> {
+    const tokens = (await this.readAll())[userId];
+    return tokens && { tokens, version: versionOf(tokens) };
+  }
+  /** Compare-and-set on the user's entry; atomic across processes only under the home folder's lock. */
+  async putIfCurrent(userId: string, tokens: UserTokens, version: string): Promise<boolean> {
+    assertValidUserId(userId);
+    const all = await this.readAll();
+    const stored = all[userId];
+    if (!stored || versionOf(stored) !== version) return false;
+    all[userId] = tokens;
+    await this.writeAll(all);
+    return true;
+  }
+}
+
+/** A user's entry's version: a hash of its JSON, so any change to the stored tokens changes it. */
+function versionOf(tokens: UserTokens): string {
+  return createHash('sha256').update(JSON.stringify(tokens)).digest('hex');
 }
