@@ -4,6 +4,7 @@ import {
   createTokenAuth,
   exchangeCode,
   HuamiOpenApi,
+  OAuthGrantRefusedError,
   type OAuthTokens,
   refreshAccessToken,
 } from '../../lambdas/adapters/huami-open-api.ts';
@@ -202,5 +203,20 @@ describe('HuamiOpenApi transport', () => {
     const items = (res.body as { items: { eventType: string }[] }).items;
     expect(items.length).toBeGreaterThan(0);
     expect(items.every((item) => item.eventType === 'PaiHealthInfo')).toBe(true);
+  });
+});
+
+describe('the refusal of a grant', () => {
+  it('is an OAuthGrantRefusedError (an AuthExpiredError) that says nothing of the token', async () => {
+    const tokens = await consent('1000000101');
+    const args = { refreshToken: tokens.refreshToken, clientId: sim.clientId, clientSecret: sim.clientSecret };
+    await refreshAccessToken(args, { base: sim.url }, noSleep);
+    // the simulator rotated it: a second use is refused
+    const err = await refreshAccessToken(args, { base: sim.url }, noSleep).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OAuthGrantRefusedError);
+    expect(err).toBeInstanceOf(AuthExpiredError);
+    expect((err as Error).name).toBe('OAuthGrantRefusedError');
+    expect(String((err as Error).message)).toMatch(/invalid_grant/);
+    expect(String((err as Error).message)).not.toContain(tokens.refreshToken);
   });
 });
