@@ -375,3 +375,41 @@ describe('huami-open: a long sync takes the tokens another process rotated', () 
     expect(await diffAgainstTruth(rt.lakeDir, user.userId, truthOf(sim, user))).toEqual([]);
   }, 120_000);
 });
+
+describe('huami-open: a first back-fill across a year end asks for one calendar month per call', () => {
+  const today = '2026-02-10';
+  const at = () => Date.parse(`${today}T18:00:00Z`);
+  let sim: HuamiOpenSimulator;
+  let rt: Rt;
+
+  beforeAll(async () => {
+    // The person's history starts in November: the year before the probe's last year.
+    sim = await startHuamiOpenSimulator({
+      seed: 12,
+      today,
+      days: 75,
+      users: [{ userId: '1000000401', tzOffsetS: -18000, device: 'mifit' }],
+    });
+    rt = await tempRuntime();
+    await addConsentedUser(sim, rt, { userId: sim.users[0]!.userId, tzOffsetS: -18000 });
+  });
+  afterAll(async () => {
+    await rt.cleanup();
+    await sim.close();
+  });
+
+  it('finds the first day with a month-by-month probe and lands the whole history', async () => {
+    const user = sim.users[0]!;
+    expect(user.firstDate).toBe('2025-11-28');
+
+    const [report] = await syncUsers(rt, { user: user.userId, quiet: true, clock: at, http: FAST_HTTP });
+
+    expect(report?.errors).toEqual([]);
+    const truth = sim.groundTruth(user.userId, { from: user.firstDate, to: today });
+    expect(truth.activity_minute!.length).toBeGreaterThan(50_000);
+    expect(await diffAgainstTruth(rt.lakeDir, user.userId, truth)).toEqual([]);
+    expect((await rt.state.getUser(user.userId))?.firstDate).toBe(user.firstDate);
+    // no request was answered short: none asked past the end of its first month
+    expect(sim.requests.filter((r) => r.truncated)).toEqual([]);
+  }, 180_000);
+});
