@@ -6,12 +6,14 @@
 // Public API
 //   startHuamiOpenSimulator(options?): Promise<HuamiOpenSimulator>
 //     options: { port?: 0, seed?, today? (YYYY-MM-DD, default the UTC date), days? (history length, default 21),
-//                users? (count or specs), clientId?, clientSecret?, accessTokenLifetimeS? (default 90 d) }
+//                users? (count or specs), clientId?, clientSecret?, accessTokenLifetimeS? (default 90 d),
+//                retireAccessTokenOnRefresh? (default false) }
 //   sim.url, sim.users [{ userId, tzOffsetS, device }], sim.clientId, sim.clientSecret
 //   sim.authorize(userId, {clientId, redirectUri, scope, state}) -> the code the browser's redirect would carry
 //   sim.groundTruth(userId, {from, to}) -> TableRows of every table for local dates from..to, computed from
 //     the model (not from the decoders), sorted by natural key
 //   sim.revokeConsent(userId), sim.expireAccessTokens(userId?), sim.setFaults(spec), sim.requests (log)
+//   sim.liveTokens(userId) -> { accessTokens, refreshTokens } the vendor accepts now
 //   sim.publicKeyPem, sim.signBody(raw) -> header value, sim.makeNotification(userId, overrides?)
 //   sim.notify(url, notification | raw string, {tamper?, omitSignature?}) -> {status, ms}
 //   sim.notifyBurst(url, n) -> [{status, ms, notification}]
@@ -22,6 +24,11 @@
 // - sleep of the night following D: start/stop are minute indexes from midnight(D) for amazfit users, epoch
 //   seconds for mifit users; stages (interval=hourly) are inclusive minute ranges (mifit: stop = exclusive end);
 // - the last day (today) has minutes up to 12:00 only and no night yet; some days have no data at all.
+//
+// Rules the partner doc leaves open, taken at their strictest so that a client relying on them fails here:
+// - every refresh rotates the refresh token: the one used is superseded at once and answers invalid_grant;
+// - a date range is answered only up to the end of startDate's calendar month; the rest is silently left out
+//   (the doc never promises that a long range comes back whole). `truncated: true` marks such requests in the log.
 
 import { createSign, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -45,6 +52,11 @@ export interface HuamiOpenSimOptions {
   clientId?: string;
   clientSecret?: string;
   accessTokenLifetimeS?: number;
+  /**
+   * A refresh also ends the access token that came with the refresh token used (some OAuth servers do). Default
+   * false: an access token lives until it expires, as RFC 6749 allows.
+   */
+  retireAccessTokenOnRefresh?: boolean;
 }
 
 export interface HuamiOpenSimUser {
@@ -88,13 +100,16 @@ export interface HuamiOpenSimulator {
   clientId: string;
   clientSecret: string;
   publicKeyPem: string;
-  requests: { method: string; path: string; status: number }[];
+  /** Every request answered; `truncated` marks a date range answered only up to the end of its first month. */
+  requests: { method: string; path: string; status: number; truncated?: boolean }[];
   /** Every authorization code, access token and refresh token minted so far (tests look for leaks of them). */
   mintedSecrets(): string[];
   authorize(userId: string, params: { clientId: string; redirectUri: string; scope?: string; state?: string }): string;
   groundTruth(userId: string, range: { from: string; to: string }): TableRows;
   revokeConsent(userId: string): void;
   expireAccessTokens(userId?: string): void;
+  /** The tokens of a user the vendor accepts now: unexpired access tokens and unsuperseded refresh tokens. */
+  liveTokens(userId: string): { accessTokens: string[]; refreshTokens: string[] };
   setFaults(spec: FaultSpec): void;
   signBody(raw: Uint8Array | string): string;
   makeNotification(userId: string, overrides?: Partial<HuamiNotificationBody>): HuamiNotificationBody;
@@ -663,6 +678,17 @@ interface TokenGrant {
   expiresAt: number;
 }
 
+/** What the log should say about a request beyond its status. */
+interface RequestNote {
+  truncated?: boolean;
+}
+
+/** The last day of the calendar month of `date` (YYYY-MM-DD). */
+function endOfMonth(date: string): string {
+  const [y, m] = date.split('-').map(Number) as [number, number];
+  return new Date(Date.UTC(y, m, 0)).toISOString().slice(0, 10);
+}
+
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -709,7 +735,8 @@ export async function startHuamiOpenSimulator(options: HuamiOpenSimOptions = {})
 
   const codes = new Map<string, { userId: string; clientId: string; redirectUri: string; expiresAt: number }>();
   const accessTokens = new Map<string, TokenGrant>();
-  const refreshTokens = new Map<string, { userId: string; clientId: string }>();
+  /** Live refresh tokens; each remembers the access token issued with it (retired with it when so configured). */
+  const refreshTokens = new Map<string, { userId: string; clientId: string; accessToken: string }>();
   const revoked = new Set<string>();
   let faults: FaultSpec = {};
   const faultRandom = prng(hashString(`faults|${seed}`));
@@ -721,11 +748,11 @@ export async function startHuamiOpenSimulator(options: HuamiOpenSimOptions = {})
     minted.push(value);
     return value;
   };
-  const issueTokens = (userId: string, cid: string, refreshToken?: string) => {
+  const issueTokens = (userId: string, cid: string) => {
     const accessToken = newToken();
     accessTokens.set(accessToken, { userId, clientId: cid, expiresAt: Date.now() + accessLifetimeMs });
-    const refresh = refreshToken ?? newToken();
-    refreshTokens.set(refresh, { userId, clientId: cid });
+    const refresh = newToken();
+    refreshTokens.set(refresh, { userId, clientId: cid, accessToken });
     return {
       access_token: accessToken,
       token_type: 'Bearer',
@@ -771,12 +798,15 @@ export async function startHuamiOpenSimulator(options: HuamiOpenSimOptions = {})
       const refresh = form.get('refresh_token') ?? bearer ?? '';
       const entry = refreshTokens.get(refresh);
       if (!entry || revoked.has(entry.userId)) return send(res, 400, { error: 'invalid_grant' });
-      return send(res, 200, issueTokens(entry.userId, entry.clientId, refresh));
+      // Rotation: the refresh token used is superseded now; a second use of it answers invalid_grant.
+      refreshTokens.delete(refresh);
+      if (options.retireAccessTokenOnRefresh) accessTokens.delete(entry.accessToken);
+      return send(res, 200, issueTokens(entry.userId, entry.clientId));
     }
     return send(res, 400, { code: -1001, message: 'Error parameter' });
   };
 
-  const dataEndpoint = (req: IncomingMessage, res: ServerResponse, url: URL): number => {
+  const dataEndpoint = (req: IncomingMessage, res: ServerResponse, url: URL, note: RequestNote): number => {
     const bearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1];
     const grant = bearer ? accessTokens.get(bearer) : undefined;
     if (!grant || grant.expiresAt <= Date.now()) return send(res, 401, { code: 0, message: 'invalid token' });
@@ -832,7 +862,10 @@ export async function startHuamiOpenSimulator(options: HuamiOpenSimOptions = {})
       return send(res, 400, { code: -1004, message: 'Invalid parameter' });
     }
     // sports are chosen by their local start date, which may precede the requested days' own records
-    const days = daysIn(user, startDate, endDate);
+    // The doc never promises a long range whole: answer up to the end of startDate's month, silently.
+    const answeredTo = endOfMonth(startDate) < endDate ? endOfMonth(startDate) : endDate;
+    if (answeredTo < endDate) note.truncated = true;
+    const days = daysIn(user, startDate, answeredTo);
     const items: unknown[] = [];
     const mifit = user.device === 'mifit';
     const at = (day: DayModel, minute: number) => day.midnightMs + minute * MINUTE_MS;
@@ -1005,7 +1038,14 @@ export async function startHuamiOpenSimulator(options: HuamiOpenSimOptions = {})
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const isAuth = url.pathname.startsWith('/oauth2/');
-    const record = (status: number) => requests.push({ method: req.method ?? 'GET', path: url.pathname, status });
+    const note: RequestNote = {};
+    const record = (status: number) =>
+      requests.push({
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        status,
+        ...(note.truncated ? { truncated: true } : {}),
+      });
     const handle = async (): Promise<number> => {
       if (faults.delayMs) await new Promise((r) => setTimeout(r, faults.delayMs));
       const fault = pickFault(isAuth);
@@ -1042,7 +1082,7 @@ export async function startHuamiOpenSimulator(options: HuamiOpenSimOptions = {})
           thirdpartyName: null,
         });
       }
-      if (req.method === 'GET' && url.pathname.startsWith('/users/-/')) return dataEndpoint(req, res, url);
+      if (req.method === 'GET' && url.pathname.startsWith('/users/-/')) return dataEndpoint(req, res, url, note);
       return send(res, 404, { code: -2001, message: 'Not found' });
     };
     handle()
@@ -1132,6 +1172,14 @@ export async function startHuamiOpenSimulator(options: HuamiOpenSimOptions = {})
     },
     expireAccessTokens(userId) {
       for (const grant of accessTokens.values()) if (!userId || grant.userId === userId) grant.expiresAt = 0;
+    },
+    liveTokens(userId) {
+      const now = Date.now();
+      const live = revoked.has(userId) ? [] : [userId];
+      return {
+        accessTokens: [...accessTokens].filter(([, g]) => live.includes(g.userId) && g.expiresAt > now).map(([t]) => t),
+        refreshTokens: [...refreshTokens].filter(([, g]) => live.includes(g.userId)).map(([t]) => t),
+      };
     },
     setFaults(spec) {
       faults = { ...spec, next: spec.next ? [...spec.next] : undefined };

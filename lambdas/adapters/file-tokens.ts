@@ -6,10 +6,11 @@
 // name that is created 0600 (write-file-atomic opens it with that mode), so no moment shows a token to others.
 // The home folder is created 0700.
 
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
-import type { TokenStore, UserTokens } from '../core/ports.ts';
+import type { TokenStore, UserTokens, VersionedTokens } from '../core/ports.ts';
 import { assertValidUserId } from '../core/user-id.ts';
 import { jsonProblem, withHomeLock } from './home-files.ts';
 
@@ -49,13 +50,14 @@ export class FileTokenStore implements TokenStore {
     return parsed as Record<string, UserTokens>;
   }
 
-  /** Reads, changes and replaces the file while holding the home folder's lock. */
-  private change(fn: (all: Record<string, UserTokens>) => void): Promise<void> {
+  /** Reads, changes and replaces the file while holding the home folder's lock; `fn` false = leave it as it is. */
+  private change(fn: (all: Record<string, UserTokens>) => boolean | undefined): Promise<boolean> {
     return withHomeLock(dirname(this.path), async (held) => {
       const all = await this.readAll();
-      fn(all);
+      if (fn(all) === false) return false;
       held.assertHeld();
       await writeFileAtomic(this.path, `${JSON.stringify(all, null, 1)}\n`, { mode: 0o600 });
+      return true;
     });
   }
 
@@ -66,14 +68,35 @@ export class FileTokenStore implements TokenStore {
     assertValidUserId(userId);
     await this.change((all) => {
       all[userId] = tokens;
+      return true;
     });
   }
   async delete(userId: string): Promise<void> {
     await this.change((all) => {
       delete all[userId];
+      return true;
     });
   }
   async list(): Promise<string[]> {
     return Object.keys(await this.readAll()).sort();
   }
+  async getCurrent(userId: string): Promise<VersionedTokens | undefined> {
+    const tokens = (await this.readAll())[userId];
+    return tokens && { tokens, version: versionOf(tokens) };
+  }
+  /** Compare-and-set on the user's entry, under the home folder's lock, so it is atomic across processes. */
+  async putIfCurrent(userId: string, tokens: UserTokens, version: string): Promise<boolean> {
+    assertValidUserId(userId);
+    return this.change((all) => {
+      const stored = all[userId];
+      if (!stored || versionOf(stored) !== version) return false;
+      all[userId] = tokens;
+      return true;
+    });
+  }
+}
+
+/** A user's entry's version: a hash of its JSON, so any change to the stored tokens changes it. */
+function versionOf(tokens: UserTokens): string {
+  return createHash('sha256').update(JSON.stringify(tokens)).digest('hex');
 }

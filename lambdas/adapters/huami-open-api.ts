@@ -13,9 +13,11 @@
 // Transport rules (the same as the Zepp client): a timeout per attempt, a bounded retry budget with
 // full-jitter exponential backoff for 429, 5xx, network errors and timeouts, honouring Retry-After; then
 // RateLimitedError (429) or UpstreamError. A data call answered 401 calls `auth.refresh()` once and retries;
-// a second 401 is an AuthExpiredError. A refresh answered `invalid_grant` is an AuthExpiredError saying the
-// consent was revoked (the person must authorize again). Tokens travel only in the Authorization header and
-// in form bodies, never in a URL; every error message goes through `redact()`.
+// a second 401 is an AuthExpiredError. A refresh answered `invalid_grant` is an OAuthGrantRefusedError (an
+// AuthExpiredError): the consent was revoked, or another process rotated the refresh token first (the caller
+// re-reads the stored tokens to tell which). No call asks for more than one calendar month of data
+// (DateRangeError). Tokens travel only in the Authorization header and in form bodies, never in a URL; every
+// error message goes through `redact()`.
 //
 // Token lifetimes: access 90 d, refresh 10 y (seed). `expires_in` is a TTL in seconds on the code exchange;
 // the doc of the refresh call calls it "UNIX time stamp (seconds)" while showing 43200, so a value above 1e9
@@ -168,6 +170,18 @@ function parseJson(text: string): unknown {
 
 // ------------------------------------------------------------------------------------------ OAuth2
 
+/**
+ * The token endpoint refused the code or refresh token itself (invalid_grant): the consent was withdrawn, or
+ * the refresh token was superseded by a rotation. Whoever renews tokens tells the two apart by re-reading the
+ * stored set: only a refusal of the newest stored refresh token means the person must authorize again.
+ */
+export class OAuthGrantRefusedError extends AuthExpiredError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'OAuthGrantRefusedError';
+  }
+}
+
 export function buildAuthorizeUrl(args: {
   clientId: string;
   redirectUri: string;
@@ -253,7 +267,7 @@ async function tokenCall(
     );
   }
   if (error === 'invalid_grant' || code === -1011 || code === -1004 || answer.status === 401) {
-    throw new AuthExpiredError(
+    throw new OAuthGrantRefusedError(
       redact(
         `${what} was refused (${error ?? `code ${code ?? answer.status}`}): the consent was revoked, the code or ` +
           'refresh token is no longer valid; the person must authorize zepp-lake again (users add --source huami-open)',
@@ -352,6 +366,29 @@ export function createTokenAuth(args: {
 
 // ------------------------------------------------------------------------------------------ data
 
+/** A date range the client refuses to send: more than one calendar month, or backwards. */
+export class DateRangeError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DateRangeError';
+  }
+}
+
+/**
+ * The partner doc never promises that a long range comes back whole, and a cut answer would pass for days
+ * without data; so no call asks for more than one calendar month (callers split by month).
+ */
+function assertOneMonth(resource: string, startDate: unknown, endDate: unknown): void {
+  if (startDate === undefined || endDate === undefined) return;
+  const from = String(startDate);
+  const to = String(endDate);
+  if (from.slice(0, 7) === to.slice(0, 7) && from <= to) return;
+  throw new DateRangeError(
+    `huami-open ${resource}: startDate ${from} to endDate ${to} is ${from > to ? 'backwards' : 'more than one calendar month'}; ` +
+      'ask for one calendar month per call (split the range by month): the API does not promise a longer range whole',
+  );
+}
+
 export class HuamiOpenApi {
   private readonly http: Resolved;
   private readonly api: string;
@@ -369,6 +406,7 @@ export class HuamiOpenApi {
     const basePath = HUAMI_OPEN_PATHS[resource];
     if (!basePath) throw new UpstreamError(`unknown huami-open resource ${String(resource)}`);
     const { eventType, ...query } = params;
+    assertOneMonth(resource, query.startDate, query.endDate);
     let path: string = basePath;
     if (resource === 'events') {
       if (eventType === undefined || String(eventType) === '') {

@@ -1,11 +1,13 @@
 // Vendor tokens in AWS Secrets Manager: one secret per user, `<prefix><userId>` (default prefix
 // `zepp-lake/users/`), whose SecretString is the UserTokens JSON. A put adds a new version (the old one stays
 // readable as AWSPREVIOUS, which helps when a refresh goes wrong), and a short in-memory cache spares a warm
-// Lambda one GetSecretValue per message.
+// Lambda one GetSecretValue per message. Token renewal reads past the cache (getCurrent) and writes with a
+// compare-and-set on the AWSCURRENT version (putIfCurrent), so a renewed set never overwrites a newer one.
 //
 // Secret values never reach a log line or an error message: errors name the operation, the user and the
 // service's error name only, and a value that does not parse is reported without its text.
 
+import { createHash } from 'node:crypto';
 import {
   CreateSecretCommand,
   DeleteSecretCommand,
@@ -16,7 +18,7 @@ import {
   ResourceNotFoundException,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import type { SourceId, TokenStore, UserTokens } from '../core/ports.ts';
+import type { SourceId, TokenStore, UserTokens, VersionedTokens } from '../core/ports.ts';
 import { isValidUserId } from '../core/user-id.ts';
 
 const DEFAULT_PREFIX = 'zepp-lake/users/';
@@ -72,24 +74,56 @@ export class SecretsManagerTokenStore implements TokenStore {
   async get(userId: string): Promise<UserTokens | undefined> {
     const cached = this.cache.get(userId);
     if (cached && cached.expiresAt > Date.now()) return structuredClone(cached.tokens);
-    this.cache.delete(userId);
+    return (await this.getCurrent(userId))?.tokens;
+  }
 
+  /** AWSCURRENT from the service itself; the cache takes it too, so a later get() is never older than this. */
+  async getCurrent(userId: string): Promise<VersionedTokens | undefined> {
     const secretId = this.secretName(userId);
-    let secretString: string | undefined;
+    this.cache.delete(userId);
+    let out: { SecretString?: string; VersionId?: string };
     try {
-      const out = await this.client.send(new GetSecretValueCommand({ SecretId: secretId }));
-      secretString = out.SecretString;
+      out = await this.client.send(new GetSecretValueCommand({ SecretId: secretId }));
     } catch (error) {
       // A missing secret, or one scheduled for deletion, means the user has no tokens.
       if (error instanceof ResourceNotFoundException || isMarkedForDeletion(error)) return undefined;
       throw failure('GetSecretValue', userId, error);
     }
-    if (secretString === undefined) throw new TokenStoreError(`secret for user ${userId} has no SecretString`);
-    const tokens = parseTokens(secretString, userId);
+    if (out.SecretString === undefined) throw new TokenStoreError(`secret for user ${userId} has no SecretString`);
+    if (out.VersionId === undefined) throw new TokenStoreError(`secret for user ${userId} came without a VersionId`);
+    const tokens = parseTokens(out.SecretString, userId);
     if (this.cacheTtlMs > 0) {
       this.cache.set(userId, { tokens: structuredClone(tokens), expiresAt: Date.now() + this.cacheTtlMs });
     }
-    return tokens;
+    return { tokens, version: out.VersionId };
+  }
+
+  /**
+   * Compare-and-set, which Secrets Manager has no call for: a writer whose version is no longer AWSCURRENT is
+   * turned away before it writes, and the new version's ClientRequestToken is derived from the version it
+   * replaces, so of two writers that both read that version only the first creates its successor (the second
+   * gets ResourceExistsException: an existing version cannot take another value).
+   */
+  async putIfCurrent(userId: string, tokens: UserTokens, version: string): Promise<boolean> {
+    const secretId = this.secretName(userId);
+    const now = await this.getCurrent(userId);
+    this.cache.delete(userId);
+    if (now?.version !== version) return false;
+    try {
+      await this.client.send(
+        new PutSecretValueCommand({
+          SecretId: secretId,
+          SecretString: JSON.stringify(tokens),
+          ClientRequestToken: successorOf(version),
+        }),
+      );
+      return true;
+    } catch (error) {
+      // Another writer created the successor first, or the user's secret was deleted meanwhile.
+      if (error instanceof ResourceExistsException || error instanceof ResourceNotFoundException) return false;
+      if (isMarkedForDeletion(error)) return false;
+      throw failure('PutSecretValue', userId, error);
+    }
   }
 
   async put(userId: string, tokens: UserTokens): Promise<void> {
@@ -160,6 +194,12 @@ export class SecretsManagerTokenStore implements TokenStore {
     } while (nextToken);
     return userIds.sort();
   }
+}
+
+/** The ClientRequestToken (a UUID-shaped 36 characters) of the version that follows `version`. */
+function successorOf(version: string): string {
+  const h = createHash('sha256').update(`zepp-lake tokens after ${version}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
 function isMarkedForDeletion(error: unknown): boolean {

@@ -1,11 +1,12 @@
 // Builds the sync source of a user from their stored tokens. A Zepp app token is re-minted from the
 // login token when the API rejects it (never a fresh password login, which can log the phone out).
 
-import { createTokenAuth, HuamiOpenApi, type HuamiOpenAuth, type OAuthTokens } from '../adapters/huami-open-api.ts';
+import { HuamiOpenApi, type HuamiOpenAuth } from '../adapters/huami-open-api.ts';
 import { type HttpOptions, remintAppToken, ZeppApi } from '../adapters/zepp-api.ts';
 import { AuthExpiredError, LoginError } from '../core/errors.ts';
 import type { TokenStore, UserTokens } from '../core/ports.ts';
 import { HuamiOpenSource } from '../engine/huami-open-source.ts';
+import { createStoredTokenAuth, type HuamiOpenTokens } from '../engine/huami-open-tokens.ts';
 import type { SyncSource } from '../engine/source.ts';
 import { ZeppSource } from '../engine/zepp-source.ts';
 
@@ -18,11 +19,10 @@ export interface OpenSourceOptions {
   tzOffsetS?: number;
 }
 
-/**
- * huami-open tokens as stored: UserTokens plus the partner app's client secret, kept with the user's tokens
- * (Secrets Manager or the 0600 file) so that whatever refreshes them needs no other configuration.
- */
-export type HuamiOpenTokens = UserTokens & { clientSecret?: string };
+export type { HuamiOpenTokens };
+
+/** A sync renews an access token that expires within this (they live 90 days; a sync step lasts minutes). */
+const SYNC_RENEW_MARGIN_MS = 5 * 60_000;
 
 export type SourceFactory = (
   userId: string,
@@ -78,9 +78,10 @@ export function openZeppSource(
 registerSourceFactory('zepp', openZeppSource);
 
 /**
- * The official API: an OAuth2 access token refreshed ahead of expiry (and once on a 401); every new token set
- * is written back to the token store at once, since the refresh token may rotate. The client secret comes
- * from the stored tokens, else env HUAMI_CLIENT_SECRET; it is never printed.
+ * The official API: an OAuth2 access token taken from the stored set before each call and renewed ahead of
+ * expiry (and once on a 401) by renewHuamiOpenTokens, under the lease the sync holds, so the refresh token's
+ * rotation never races another process. The client secret comes from the stored tokens, else env
+ * HUAMI_CLIENT_SECRET; it is never printed.
  */
 export function openHuamiOpenSource(
   userId: string,
@@ -88,24 +89,26 @@ export function openHuamiOpenSource(
   store: TokenStore,
   opts: OpenSourceOptions = {},
 ): SyncSource {
-  let current = tokens as HuamiOpenTokens;
-  const clientSecret = current.clientSecret ?? process.env.HUAMI_CLIENT_SECRET;
-  const base = opts.host ?? current.host;
+  const initial = tokens as HuamiOpenTokens;
+  const clientSecret = initial.clientSecret ?? process.env.HUAMI_CLIENT_SECRET;
+  const base = opts.host ?? initial.host;
   const hosts = base ? { base } : undefined;
-  const { accessToken, refreshToken, clientId } = current;
-  const persist = async (next: OAuthTokens): Promise<void> => {
-    current = {
-      ...current,
-      accessToken: next.accessToken,
-      refreshToken: next.refreshToken,
-      accessTokenExpiresAt: next.expiresAt,
-    };
-    await store.put(userId, current);
-  };
+  const { accessToken, refreshToken, clientId } = initial;
   let auth: HuamiOpenAuth;
   if (accessToken && refreshToken && clientId && clientSecret) {
-    const tokenSet = { accessToken, refreshToken, expiresAt: current.accessTokenExpiresAt ?? 0 };
-    auth = createTokenAuth({ tokens: tokenSet, clientId, clientSecret, hosts, http: opts.http, onTokens: persist });
+    auth = createStoredTokenAuth({
+      userId,
+      tokens: store,
+      initial,
+      renew: {
+        // Token expiry is a wall-clock instant at the vendor, whatever clock stamps the raw records.
+        now: Date.now,
+        marginMs: SYNC_RENEW_MARGIN_MS,
+        clientSecret,
+        ...(opts.http ? { http: opts.http } : {}),
+        ...(opts.host ? { host: opts.host } : {}),
+      },
+    });
   } else {
     // Missing credentials fail the first call as an auth failure, so the ledger says auth_failed for the user.
     const message =

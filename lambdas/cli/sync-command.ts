@@ -1,6 +1,6 @@
 // `zepp-lake sync` and `login`: wire the runtime, the user's source and the engine, then report.
 
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { type HttpOptions, loginWithPassword } from '../adapters/zepp-api.ts';
 import { LeaseHeldError } from '../core/errors.ts';
 import type { StreamName, TokenStore, UserRecord, UserTokens } from '../core/ports.ts';
@@ -55,7 +55,28 @@ export function sessionTokenStore(file: TokenStore): TokenStore {
       await file.delete(userId);
     },
     list: async () => [...new Set([...(await file.list()), ...mine.keys()])].sort(),
+    getCurrent: async (userId) => {
+      const own = mine.get(userId);
+      return own ? { tokens: own, version: sessionVersion(own) } : file.getCurrent(userId);
+    },
+    putIfCurrent: async (userId, tokens, version) => {
+      const own = mine.get(userId);
+      if (own) {
+        if (sessionVersion(own) !== version) return false;
+        await file.put(userId, tokens);
+        mine.set(userId, tokens);
+        return true;
+      }
+      const written = await file.putIfCurrent(userId, tokens, version);
+      if (written) mine.set(userId, tokens);
+      return written;
+    },
   };
+}
+
+/** The version of a token set only this process holds (the token file's versions are its own). */
+function sessionVersion(tokens: UserTokens): string {
+  return `session:${createHash('sha256').update(JSON.stringify(tokens)).digest('hex')}`;
 }
 
 export function parseStreams(spec: string | undefined): StreamName[] | undefined {

@@ -140,11 +140,26 @@ export interface UserTokens {
   redirectUri?: string;
 }
 
+/** A user's tokens as the store holds them now, with the version a conditional put compares against. */
+export interface VersionedTokens {
+  tokens: UserTokens;
+  /** Opaque: the Secrets Manager VersionId of AWSCURRENT, or a hash of the file entry. */
+  version: string;
+}
+
 export interface TokenStore {
+  /** May be served from a short cache (Secrets Manager: up to a minute old). */
   get(userId: string): Promise<UserTokens | undefined>;
   put(userId: string, tokens: UserTokens): Promise<void>;
   delete(userId: string): Promise<void>;
   list(): Promise<string[]>;
+  /** The tokens read from the store itself, never from a cache (token renewal decides on them). */
+  getCurrent(userId: string): Promise<VersionedTokens | undefined>;
+  /**
+   * Writes `tokens` only while the stored ones are still at `version` (compare-and-set), so a renewal never
+   * overwrites a newer set another process stored; false (and nothing written) when another writer came first.
+   */
+  putIfCurrent(userId: string, tokens: UserTokens, version: string): Promise<boolean>;
 }
 
 // ---------------------------------------------------------------- decoding

@@ -1,7 +1,8 @@
 // The official partner "Huami Web API" (source `huami-open`) as a sync source of the same engine: month
 // windows of activities, sleep (daily totals and hourly stages), minutes (heartrates + motionInMinute stored
 // as one record, since the decoder merges them by minute), stress events and the PAI summary; workouts are the
-// sports list by month plus one sportDetail per trackId. Every response becomes a RawRecord with a stable key
+// sports list by month plus one sportDetail per trackId. No call asks for more than one calendar month (the
+// API never promises a longer range whole; the client refuses one). Every response becomes a RawRecord with a stable key
 // (`raw/huami-open/<resource>/user-<id>/<YYYY-MM>.json.gz`, sportDetail by trackId) before anything decodes it.
 //
 // What the official API does not have stays out of `streams`: it documents no SpO2 or readiness resource
@@ -13,6 +14,9 @@ import { monthEnd, monthStart, monthsBetween, type SyncWindow } from '../core/pl
 import { addDays, localDateOf } from '../core/time.ts';
 import { type RawRecord, rawKey } from './raw-records.ts';
 import type { SyncSource, WindowedStream, WorkoutRef } from './source.ts';
+
+/** Where the first-day probe starts: before it, no Huami band synced data to this API. */
+const FIRST_PROBED_DAY = '2015-01-01';
 
 export interface HuamiOpenSourceOptions {
   /** The user's configured UTC offset (UserRecord.tzOffsetS): sent as `timezone` and stamped into raw params. */
@@ -77,16 +81,39 @@ export class HuamiOpenSource implements SyncSource {
     return this.api.get(resource, params);
   }
 
+  /**
+   * One resource over `from..to`, asked one calendar month at a time (the API does not promise a longer range
+   * whole). A window inside one month is one call and its answer as sent; a longer one is joined by items.
+   */
+  private async getRange(
+    resource: HuamiOpenApiResource,
+    range: { from: string; to: string },
+    query: HuamiOpenParams,
+    withZone = false,
+  ): Promise<RawResponse> {
+    const parts: RawResponse[] = [];
+    for (const month of monthsBetween(range.from, range.to)) {
+      const startDate = monthStart(month) > range.from ? monthStart(month) : range.from;
+      const endDate = monthEnd(month) < range.to ? monthEnd(month) : range.to;
+      parts.push(await this.get(resource, { ...query, startDate, endDate }, withZone));
+    }
+    const [first] = parts;
+    if (parts.length === 1 && first) return first;
+    const items = parts.flatMap((p) => itemsOf(p, resource));
+    const text = JSON.stringify({ items });
+    return { url: parts.map((p) => p.url).join(' + '), status: 200, text, body: { items }, fetchedAt: Date.now() };
+  }
+
   async fetchWindow(stream: WindowedStream, w: SyncWindow): Promise<RawRecord[]> {
-    const range = { startDate: w.from, endDate: w.to };
+    const range = { from: w.from, to: w.to };
     const window = { from: w.from, to: w.to };
     switch (stream) {
       case 'band': {
-        const activities = await this.get('activities', { ...range, interval: 'daily' });
-        const sleep = await this.get('sleep', { ...range, interval: 'daily' });
-        const stages = await this.get('sleep', { ...range, interval: 'hourly' });
-        const heartrates = await this.get('heartrates', { ...range, type: 'ALL' }, true);
-        const motion = await this.get('motionInMinute', range);
+        const activities = await this.getRange('activities', range, { interval: 'daily' });
+        const sleep = await this.getRange('sleep', range, { interval: 'daily' });
+        const stages = await this.getRange('sleep', range, { interval: 'hourly' });
+        const heartrates = await this.getRange('heartrates', range, { type: 'ALL' }, true);
+        const motion = await this.getRange('motionInMinute', range, {});
         // One record for both minute resources: the decoder merges them by minute, and decoding one alone
         // would give rows whose other columns are null.
         const minutes = {
@@ -102,11 +129,11 @@ export class HuamiOpenSource implements SyncSource {
         ];
       }
       case 'stress': {
-        const res = await this.get('events', { ...range, eventType: 'all_day_stress' }, true);
+        const res = await this.getRange('events', range, { eventType: 'all_day_stress' }, true);
         return [this.record('events/all_day_stress', w.month, res, window)];
       }
       case 'pai': {
-        const res = await this.get('PaiSummary', range);
+        const res = await this.getRange('PaiSummary', range, {});
         return [this.record('PaiSummary', w.month, res, window)];
       }
       default:
@@ -173,17 +200,22 @@ export class HuamiOpenSource implements SyncSource {
     return newest;
   }
 
-  /** Daily activities a year at a time: the first year with items gives the first day. */
+  /**
+   * The first day with data: daily activities one calendar month at a time, walked forward from 2015-01 and
+   * stopped at the first month with items. Never more than a month per call (a cut answer would pass for an
+   * empty stretch and skip the person's first months); the cost is one small call per month before the first
+   * data, so at most 12 a year since 2015, once per user.
+   */
   async discoverFirstDate(today: string): Promise<{ date: string; certain: boolean } | undefined> {
-    const lastYear = Number(today.slice(0, 4));
-    for (let y = 2015; y <= lastYear; y++) {
-      const to = y === lastYear ? today : `${y}-12-31`;
+    for (const month of monthsBetween(FIRST_PROBED_DAY, today)) {
+      const from = monthStart(month);
+      const to = monthEnd(month) < today ? monthEnd(month) : today;
       let res: RawResponse;
       try {
-        res = await this.get('activities', { startDate: `${y}-01-01`, endDate: to, interval: 'daily' });
+        res = await this.get('activities', { startDate: from, endDate: to, interval: 'daily' });
       } catch (err) {
         if (err instanceof AuthExpiredError) throw err;
-        return { date: `${y}-01-01`, certain: false };
+        return { date: from, certain: false };
       }
       const items = (res.body as { items?: unknown } | null)?.items;
       if (!Array.isArray(items) || items.length === 0) continue;

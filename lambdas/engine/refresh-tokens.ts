@@ -1,21 +1,29 @@
 // Keeps every user's vendor tokens usable without a person: a Zepp app token is re-minted from the login token
 // once it is old (never a password login, which can log the phone out), and a huami-open OAuth access token is
-// refreshed before it expires (the refresh token may rotate, so the whole new set is stored). A failure is
+// renewed before it expires (the refresh token may rotate, so the whole new set is stored). A failure is
 // reported, never acted on here: no ledger row, no lake object, no token deleted; the next sync marks the user
 // auth_failed if the token really no longer works.
 //
-// user --> TokenStore.get --> vendor token call --> TokenStore.put (a new secret version; the old one stays as AWSPREVIOUS)
+// A renewal runs under the user's lease, the one a sync holds while it runs: a user being synced is left to the
+// sync (which renews on its own when the token is due) and reported `busy`. Under the lease the stored tokens are
+// read again past any cache and written back with a compare-and-set (docs/decisions/0010-oauth-refresh-rotation.md).
+//
+// user --> TokenStore.get --> due? --> lease --> TokenStore.getCurrent --> vendor token call --> putIfCurrent
 
-import { refreshAccessToken } from '../adapters/huami-open-api.ts';
+import { randomUUID } from 'node:crypto';
 import { type HttpOptions, remintAppToken } from '../adapters/zepp-api.ts';
-import type { HuamiOpenTokens } from '../cli/open-source.ts';
 import { AuthExpiredError, LoginError, redact } from '../core/errors.ts';
-import type { SourceId, TokenStore, UserRecord, UserTokens } from '../core/ports.ts';
+import type { SourceId, StateStore, TokenStore, UserRecord, UserTokens } from '../core/ports.ts';
+import { type HuamiOpenTokens, isDue, renewHuamiOpenTokens } from './huami-open-tokens.ts';
 
 const DAY_MS = 86_400_000;
+/** Long enough for one vendor token call with all its retries; released as soon as the renewal ends. */
+const DEFAULT_LEASE_TTL_MS = 5 * 60_000;
 
 export interface TokenRefreshDeps {
   tokens: TokenStore;
+  /** Holds the users' leases: a renewal never runs beside a sync (or another renewal) of the same user. */
+  state: StateStore;
   clock: () => number;
   http?: HttpOptions;
   /** Re-mint a Zepp app token older than this (the API gives them 30 days). Default 7 days. */
@@ -24,13 +32,18 @@ export interface TokenRefreshDeps {
   oauthMarginMs?: number;
   /** The partner app's client secret when the stored tokens do not carry one. */
   huamiClientSecret?: string;
+  /** Names this run in the lease (default `token-refresher`); a unique suffix is added per user. */
+  leaseOwner?: string;
+  leaseTtlMs?: number;
 }
 
 export type TokenRefreshAction =
   /** New tokens were stored. */
   | 'refreshed'
-  /** Nothing to do yet. */
+  /** Nothing to do yet (or another process renewed them just before). */
   | 'fresh'
+  /** A sync of the user runs now and renews the tokens itself when they are due; tomorrow's run checks again. */
+  | 'busy'
   /** The vendor refused the long-lived token (or it is missing): a person must log in or authorize again. */
   | 'auth-failed'
   /** The vendor or AWS failed; tomorrow's run (or the next sync's on-demand refresh) tries again. */
@@ -48,43 +61,72 @@ function reasonOf(err: unknown): string {
   return redact(err instanceof Error ? `${err.name}: ${err.message}` : String(err)).slice(0, 500);
 }
 
-async function refreshZepp(deps: TokenRefreshDeps, userId: string, tokens: UserTokens): Promise<TokenRefreshResult> {
-  const now = deps.clock();
-  const age = now - (tokens.appTokenIssuedAt ?? 0);
-  if (tokens.appToken && age < (deps.zeppMaxAgeMs ?? 7 * DAY_MS)) return { userId, source: 'zepp', action: 'fresh' };
+function zeppDue(deps: TokenRefreshDeps, tokens: UserTokens): boolean {
+  const age = deps.clock() - (tokens.appTokenIssuedAt ?? 0);
+  return !tokens.appToken || age >= (deps.zeppMaxAgeMs ?? 7 * DAY_MS);
+}
+
+function oauthDue(deps: TokenRefreshDeps, tokens: UserTokens): boolean {
+  return isDue(tokens, deps.clock(), deps.oauthMarginMs ?? 7 * DAY_MS);
+}
+
+async function refreshZepp(deps: TokenRefreshDeps, userId: string): Promise<TokenRefreshResult> {
+  const current = await deps.tokens.getCurrent(userId);
+  if (!current) return { userId, source: 'zepp', action: 'auth-failed', reason: 'no tokens stored' };
+  const tokens = current.tokens;
+  if (!zeppDue(deps, tokens)) return { userId, source: 'zepp', action: 'fresh' };
   if (!tokens.loginToken)
     return { userId, source: 'zepp', action: 'auth-failed', reason: 'no login token stored; log in again' };
   const appToken = await remintAppToken(tokens.loginToken, { base: tokens.host }, deps.http);
-  await deps.tokens.put(userId, { ...tokens, appToken, appTokenIssuedAt: now });
-  return { userId, source: 'zepp', action: 'refreshed' };
+  const stored = await deps.tokens.putIfCurrent(
+    userId,
+    { ...tokens, appToken, appTokenIssuedAt: deps.clock() },
+    current.version,
+  );
+  // Another writer (a login) came first: its tokens are newer than the ones this renewal started from.
+  return stored ? { userId, source: 'zepp', action: 'refreshed' } : { userId, source: 'zepp', action: 'fresh' };
 }
 
 async function refreshHuamiOpen(
   deps: TokenRefreshDeps,
   userId: string,
-  tokens: HuamiOpenTokens,
+  seen: HuamiOpenTokens,
 ): Promise<TokenRefreshResult> {
-  const now = deps.clock();
-  const expiresAt = tokens.accessTokenExpiresAt ?? 0;
-  if (tokens.accessToken && expiresAt - now > (deps.oauthMarginMs ?? 7 * DAY_MS))
-    return { userId, source: 'huami-open', action: 'fresh' };
-  const clientSecret = tokens.clientSecret ?? deps.huamiClientSecret;
-  if (!tokens.refreshToken || !tokens.clientId || !clientSecret) {
-    const what = !tokens.refreshToken ? 'refresh token' : !tokens.clientId ? 'client id' : 'client secret';
-    return { userId, source: 'huami-open', action: 'auth-failed', reason: `no ${what} stored; authorize again` };
-  }
-  const next = await refreshAccessToken(
-    { refreshToken: tokens.refreshToken, clientId: tokens.clientId, clientSecret },
-    tokens.host ? { base: tokens.host } : undefined,
-    deps.http,
+  const { renewed } = await renewHuamiOpenTokens(
+    {
+      tokens: deps.tokens,
+      now: deps.clock,
+      marginMs: deps.oauthMarginMs ?? 7 * DAY_MS,
+      ...(deps.http ? { http: deps.http } : {}),
+      ...(deps.huamiClientSecret ? { clientSecret: deps.huamiClientSecret } : {}),
+    },
+    userId,
+    seen.accessToken,
   );
-  await deps.tokens.put(userId, {
-    ...tokens,
-    accessToken: next.accessToken,
-    refreshToken: next.refreshToken,
-    accessTokenExpiresAt: next.expiresAt,
-  });
-  return { userId, source: 'huami-open', action: 'refreshed' };
+  // Not renewed here: another process renewed them since `seen` was read.
+  return { userId, source: 'huami-open', action: renewed ? 'refreshed' : 'fresh' };
+}
+
+/** Runs `renew` holding the user's lease; `busy` when a sync (or another renewal) holds it now. */
+async function underLease(
+  deps: TokenRefreshDeps,
+  user: UserRecord,
+  renew: () => Promise<TokenRefreshResult>,
+): Promise<TokenRefreshResult> {
+  const owner = `${deps.leaseOwner ?? 'token-refresher'}/${randomUUID()}`;
+  if (!(await deps.state.acquireLease(user.userId, owner, deps.clock(), deps.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS))) {
+    return {
+      userId: user.userId,
+      source: user.source,
+      action: 'busy',
+      reason: 'a sync of the user runs now; it renews the tokens itself when they are due',
+    };
+  }
+  try {
+    return await renew();
+  } finally {
+    await deps.state.releaseLease(user.userId, owner);
+  }
 }
 
 /** Refreshes one user's tokens when they are due; never throws (the result says what went wrong). */
@@ -95,9 +137,11 @@ export async function refreshUserTokens(deps: TokenRefreshDeps, user: UserRecord
     if (!tokens) return { userId, source: user.source, action: 'auth-failed', reason: 'no tokens stored' };
     switch (tokens.source) {
       case 'zepp':
-        return await refreshZepp(deps, userId, tokens);
+        if (!zeppDue(deps, tokens)) return { userId, source: 'zepp', action: 'fresh' };
+        return await underLease(deps, user, () => refreshZepp(deps, userId));
       case 'huami-open':
-        return await refreshHuamiOpen(deps, userId, tokens);
+        if (!oauthDue(deps, tokens)) return { userId, source: 'huami-open', action: 'fresh' };
+        return await underLease(deps, user, () => refreshHuamiOpen(deps, userId, tokens));
       default:
         return { userId, source: 'unknown', action: 'failed', reason: `unknown source ${String(tokens.source)}` };
     }

@@ -1,12 +1,13 @@
 // The daily token refresh: every enabled user's vendor tokens renewed ahead of expiry, so the sync worker rarely
 // meets an expired one. scheduler --> token refresher --> (engine) refreshUserTokens --> Secrets Manager
-// A failure is logged and counted (AuthFailed when a person must log in again) and touches no data.
+// A failure is logged and counted (AuthFailed when a person must log in again) and touches no data. Each renewal
+// holds the user's lease, so it never runs beside a sync of the same user (that sync renews on its own).
 
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { HttpOptions } from '../adapters/zepp-api.ts';
-import { refreshUserTokens, type TokenRefreshResult } from '../engine/refresh-tokens.ts';
+import { refreshUserTokens, type TokenRefreshDeps, type TokenRefreshResult } from '../engine/refresh-tokens.ts';
 import { type LambdaServices, lambdaServices } from '../shared/aws-services.ts';
 import { logger } from '../shared/logger.ts';
 import { countMetric, METRIC, metrics } from '../shared/metrics.ts';
@@ -21,6 +22,8 @@ export interface TokenRefreshEvent {
 export interface TokenRefreshSummary {
   refreshed: number;
   fresh: number;
+  /** Users being synced at that moment: their sync renews the tokens when they are due. */
+  busy: number;
   authFailed: number;
   failed: number;
   results: TokenRefreshResult[];
@@ -35,20 +38,27 @@ export interface TokenRefresherOptions {
 
 /** Users refreshed at once: the vendor sees a few token calls in parallel, never a burst. */
 const PARALLEL = 4;
+const LEASE_MARGIN_MS = 60_000;
 
 export function createTokenRefresherHandler(rt: LambdaServices, options: TokenRefresherOptions = {}) {
   return middy<TokenRefreshEvent, TokenRefreshSummary>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
-    .handler(async (event) => {
+    .handler(async (event, context) => {
       if (event?.job !== undefined && event.job !== 'token-refresh')
         throw new Error(`the token refresher runs the token-refresh schedule; got job ${JSON.stringify(event.job)}`);
       const users = (await rt.state.listUsers()).filter(
         (u) => u.enabled && (event?.userId === undefined || u.userId === event.userId),
       );
-      const deps = {
+      // A renewal holds the user's lease; should this function die holding it, it frees the user soon after.
+      const remaining =
+        typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : 0;
+      const deps: TokenRefreshDeps = {
         tokens: rt.tokens,
+        state: rt.state,
         clock: rt.clock,
+        leaseOwner: `token-refresher/${context?.awsRequestId ?? 'local'}`,
+        ...(remaining > 0 ? { leaseTtlMs: remaining + LEASE_MARGIN_MS } : {}),
         ...(options.http ? { http: options.http } : {}),
         ...(options.zeppMaxAgeMs !== undefined ? { zeppMaxAgeMs: options.zeppMaxAgeMs } : {}),
         ...(options.oauthMarginMs !== undefined ? { oauthMarginMs: options.oauthMarginMs } : {}),
@@ -65,6 +75,7 @@ export function createTokenRefresherHandler(rt: LambdaServices, options: TokenRe
           else if (result.action === 'auth-failed')
             logger.error('tokens cannot be refreshed: the person must log in again', { ...keys, why: result.reason });
           else if (result.action === 'failed') logger.warn('token refresh failed', { ...keys, why: result.reason });
+          else if (result.action === 'busy') logger.info('tokens left to the sync running now', keys);
         }
       };
       await Promise.all(Array.from({ length: PARALLEL }, worker));
@@ -72,6 +83,7 @@ export function createTokenRefresherHandler(rt: LambdaServices, options: TokenRe
       const summary: TokenRefreshSummary = {
         refreshed: count('refreshed'),
         fresh: count('fresh'),
+        busy: count('busy'),
         authFailed: count('auth-failed'),
         failed: count('failed'),
         results: results.sort((a, b) => a.userId.localeCompare(b.userId)),
@@ -81,6 +93,7 @@ export function createTokenRefresherHandler(rt: LambdaServices, options: TokenRe
       logger.info('token refresh done', {
         refreshed: summary.refreshed,
         fresh: summary.fresh,
+        busy: summary.busy,
         authFailed: summary.authFailed,
         failed: summary.failed,
       });

@@ -2,12 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildAuthorizeUrl,
   createTokenAuth,
+  DateRangeError,
   exchangeCode,
   HuamiOpenApi,
+  OAuthGrantRefusedError,
   type OAuthTokens,
   refreshAccessToken,
 } from '../../lambdas/adapters/huami-open-api.ts';
 import { AuthExpiredError, RateLimitedError, UpstreamError } from '../../lambdas/core/errors.ts';
+import { HuamiOpenSource } from '../../lambdas/engine/huami-open-source.ts';
 import { type HuamiOpenSimulator, startHuamiOpenSimulator } from '../../sim/huami-open.ts';
 
 const REDIRECT = 'https://zepp-lake.example/callback';
@@ -202,5 +205,63 @@ describe('HuamiOpenApi transport', () => {
     const items = (res.body as { items: { eventType: string }[] }).items;
     expect(items.length).toBeGreaterThan(0);
     expect(items.every((item) => item.eventType === 'PaiHealthInfo')).toBe(true);
+  });
+});
+
+describe('one calendar month per call', () => {
+  it('refuses to ask for a range over a month end or a backwards range, naming the fix', async () => {
+    const tokens = await consent('1000000101');
+    const api = new HuamiOpenApi(authFor(tokens).auth, { hosts: { base: sim.url }, http: noSleep });
+    const mark = sim.requests.length;
+    const across = api.get('heartrates', { startDate: '2024-02-20', endDate: '2024-03-10', type: 'ALL' });
+    await expect(across).rejects.toBeInstanceOf(DateRangeError);
+    await expect(across).rejects.toThrow(/more than one calendar month.*split the range by month/);
+    await expect(api.get('sleep', { startDate: '2024-03-10', endDate: '2024-03-01' })).rejects.toThrow(/backwards/);
+    // nothing was sent
+    expect(sim.requests.length).toBe(mark);
+    // a whole month, and the dateless calls, go out as before
+    expect((await api.get('activities', { startDate: '2024-03-01', endDate: '2024-03-31' })).status).toBe(200);
+    expect((await api.get('devices')).status).toBe(200);
+  });
+
+  it('fetches a window over a month end month by month and keeps every day of both', async () => {
+    const wide = await startHuamiOpenSimulator({ seed: 3, today: '2024-03-10', days: 20 });
+    try {
+      const userId = wide.users[0]!.userId;
+      const code = wide.authorize(userId, { clientId: wide.clientId, redirectUri: REDIRECT });
+      const creds = { clientId: wide.clientId, clientSecret: wide.clientSecret };
+      const tokens = await exchangeCode({ code, ...creds, redirectUri: REDIRECT }, { base: wide.url }, noSleep);
+      const auth = createTokenAuth({ tokens, ...creds, hosts: { base: wide.url }, http: noSleep });
+      const source = new HuamiOpenSource(new HuamiOpenApi(auth, { hosts: { base: wide.url }, http: noSleep }), userId);
+      const mark = wide.requests.length;
+      const records = await source.fetchWindow('band', { month: '2024-02', from: '2024-02-25', to: '2024-03-05' });
+      const activities = records.find((r) => r.endpoint === 'activities')!;
+      const dates = (JSON.parse(activities.text) as { items: { date: string }[] }).items.map((i) => i.date);
+      const truth = wide.groundTruth(userId, { from: '2024-02-25', to: '2024-03-05' });
+      expect(dates).toEqual(truth.daily_summary!.map((r) => r.local_date));
+      expect(dates.some((d) => d.startsWith('2024-02'))).toBe(true);
+      expect(dates.some((d) => d.startsWith('2024-03'))).toBe(true);
+      const sent = wide.requests.slice(mark);
+      expect(sent.filter((r) => r.truncated)).toEqual([]);
+      // five resources, each asked once per month
+      expect(sent.filter((r) => r.path.startsWith('/users/-/')).length).toBe(10);
+    } finally {
+      await wide.close();
+    }
+  });
+});
+
+describe('the refusal of a grant', () => {
+  it('is an OAuthGrantRefusedError (an AuthExpiredError) that says nothing of the token', async () => {
+    const tokens = await consent('1000000101');
+    const args = { refreshToken: tokens.refreshToken, clientId: sim.clientId, clientSecret: sim.clientSecret };
+    await refreshAccessToken(args, { base: sim.url }, noSleep);
+    // the simulator rotated it: a second use is refused
+    const err = await refreshAccessToken(args, { base: sim.url }, noSleep).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OAuthGrantRefusedError);
+    expect(err).toBeInstanceOf(AuthExpiredError);
+    expect((err as Error).name).toBe('OAuthGrantRefusedError');
+    expect(String((err as Error).message)).toMatch(/invalid_grant/);
+    expect(String((err as Error).message)).not.toContain(tokens.refreshToken);
   });
 });

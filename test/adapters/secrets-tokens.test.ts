@@ -139,6 +139,74 @@ describe('SecretsManagerTokenStore against the Secrets Manager emulator', () => 
     expect(String((shapeError as Error).message)).not.toContain('very-secret');
   });
 
+  it('reads the current version past its cache, and the cache then serves that version', async () => {
+    const cached = new SecretsManagerTokenStore({ client: aws.secretsManager, prefix, cacheTtlMs: 60_000 });
+    await cached.put('v1', tokens('app-1'));
+    expect((await cached.get('v1'))?.appToken).toBe('app-1');
+    const other = await aws.secretsManager.send(
+      new PutSecretValueCommand({ SecretId: `${prefix}v1`, SecretString: JSON.stringify(tokens('app-2')) }),
+    );
+    expect((await cached.get('v1'))?.appToken).toBe('app-1');
+    const current = await cached.getCurrent('v1');
+    expect(current).toEqual({ tokens: tokens('app-2'), version: other.VersionId });
+    expect((await cached.get('v1'))?.appToken).toBe('app-2');
+    expect(await cached.getCurrent('nobody')).toBeUndefined();
+  });
+
+  it('writes conditionally: only over the version it was given, once per version, never over a newer one', async () => {
+    const a = new SecretsManagerTokenStore({ client: aws.secretsManager, prefix, cacheTtlMs: 0 });
+    const b = new SecretsManagerTokenStore({ client: aws.secretsManager, prefix, cacheTtlMs: 0 });
+    await a.put('v2', tokens('app-0'));
+    const start = (await a.getCurrent('v2'))!;
+    // two writers renewed from the same version: the first wins, the second is told so and writes nothing
+    expect(await a.putIfCurrent('v2', tokens('app-a'), start.version)).toBe(true);
+    expect(await b.putIfCurrent('v2', tokens('app-b'), start.version)).toBe(false);
+    expect((await b.get('v2'))?.appToken).toBe('app-a');
+    expect(await currentValue(`${prefix}v2`, 'AWSPREVIOUS')).toEqual(tokens('app-0'));
+    // from the new version, the next write goes through
+    const next = (await b.getCurrent('v2'))!;
+    expect(next.version).not.toBe(start.version);
+    expect(await b.putIfCurrent('v2', tokens('app-c'), next.version)).toBe(true);
+    // a plain put by someone else moves the version on: a write from the older one is refused
+    const before = (await a.getCurrent('v2'))!;
+    await b.put('v2', tokens('app-login'));
+    expect(await a.putIfCurrent('v2', tokens('app-stale'), before.version)).toBe(false);
+    expect((await a.get('v2'))?.appToken).toBe('app-login');
+    // no secret, nothing to compare with: refused, and nothing is created
+    expect(await a.putIfCurrent('v2-none', tokens('x'), before.version)).toBe(false);
+    expect(await a.get('v2-none')).toBeUndefined();
+  });
+
+  it('lets exactly one of several writers racing from the same version win, even when all passed the check', async () => {
+    // Every writer's PutSecretValue waits until all of them have read AWSCURRENT: the version check alone
+    // cannot decide, only the conditional write itself.
+    const n = 5;
+    let reads = 0;
+    let allRead: () => void = () => {};
+    const barrier = new Promise<void>((resolve) => {
+      allRead = resolve;
+    });
+    const gated = {
+      send: async (command: Parameters<SecretsManagerClient['send']>[0]) => {
+        if (command instanceof PutSecretValueCommand) await barrier;
+        const out = await aws.secretsManager.send(command as GetSecretValueCommand);
+        if (command instanceof GetSecretValueCommand && ++reads === n) allRead();
+        return out;
+      },
+    } as unknown as SecretsManagerClient;
+    const writers = Array.from(
+      { length: n },
+      () => new SecretsManagerTokenStore({ client: gated, prefix, cacheTtlMs: 0 }),
+    );
+    await store.put('v3', tokens('app-0'));
+    const { version } = (await store.getCurrent('v3'))!;
+    const won = await Promise.all(writers.map((w, i) => w.putIfCurrent('v3', tokens(`app-${i + 1}`), version)));
+    expect(reads).toBe(n);
+    expect(won.filter(Boolean)).toHaveLength(1);
+    const winner = won.indexOf(true) + 1;
+    expect((await store.getCurrent('v3'))?.tokens.appToken).toBe(`app-${winner}`);
+  });
+
   it('refuses user ids that would not make a single secret name', async () => {
     await expect(store.get('../other')).rejects.toBeInstanceOf(TokenStoreError);
     await expect(store.put('a/b', tokens('x'))).rejects.toBeInstanceOf(TokenStoreError);

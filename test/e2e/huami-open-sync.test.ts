@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exchangeCode, refreshAccessToken } from '../../lambdas/adapters/huami-open-api.ts';
 import type { HuamiOpenTokens } from '../../lambdas/cli/open-source.ts';
 import { listNamedQueries, QUERIES_DIR, runAthenaSql } from '../../lambdas/cli/query-command.ts';
 import { syncUsers } from '../../lambdas/cli/sync-command.ts';
@@ -19,6 +20,9 @@ const clock = () => Date.parse(`${TODAY}T18:00:00Z`);
 const ACCESS_LIFETIME_S = 600;
 
 type Rt = Awaited<ReturnType<typeof tempRuntime>>;
+
+const truthOf = (sim: HuamiOpenSimulator, u: { userId: string; firstDate: string }) =>
+  sim.groundTruth(u.userId, { from: u.firstDate, to: TODAY });
 
 /** The query parameters of the consent page URL (a single-page app: they live in the fragment). */
 function authorizeParams(url: string): URLSearchParams {
@@ -53,8 +57,7 @@ describe('huami-open as a sync source, end to end', () => {
 
   const amazfit = () => sim.users[0]!;
   const mifit = () => sim.users[1]!;
-  const truthOf = (u: { userId: string; firstDate: string }) =>
-    sim.groundTruth(u.userId, { from: u.firstDate, to: TODAY });
+  const truthOfUser = (u: { userId: string; firstDate: string }) => truthOf(sim, u);
 
   it('adds a user through the consent flow: authorize URL, redirect to the local listener, tokens stored', async () => {
     const user = amazfit();
@@ -152,7 +155,7 @@ describe('huami-open as a sync source, end to end', () => {
       expect(Object.keys(r.streams).sort()).toEqual(['band', 'pai', 'stress', 'workouts']);
     }
     for (const user of [amazfit(), mifit()]) {
-      const truth = truthOf(user);
+      const truth = truthOfUser(user);
       expect(truth.activity_minute!.length).toBeGreaterThan(30_000);
       expect(truth.workout!.length).toBeGreaterThan(3);
       expect(truth.sleep_stage!.length).toBeGreaterThan(100);
@@ -166,7 +169,7 @@ describe('huami-open as a sync source, end to end', () => {
     expect(raw).toContain(`raw/huami-open/minutes/user-${amazfit().userId}/2026-11.json.gz`);
     expect(raw).toContain(`raw/huami-open/sleep-hourly/user-${amazfit().userId}/2026-10.json.gz`);
     expect(raw).toContain(`raw/huami-open/events/all_day_stress/user-${amazfit().userId}/2026-11.json.gz`);
-    expect(raw.filter((k) => k.includes('/sportDetail/')).length).toBe(truthOf(amazfit()).workout!.length);
+    expect(raw.filter((k) => k.includes('/sportDetail/')).length).toBe(truthOfUser(amazfit()).workout!.length);
 
     // a second run re-reads the recent days and changes no table object
     const before = await lakeHashes(rt.lakeDir, 'tables/');
@@ -198,7 +201,7 @@ describe('huami-open as a sync source, end to end', () => {
     const [after401] = await syncUsers(rt, { user: user.userId, quiet: true, clock, http: FAST_HTTP });
     expect(after401?.errors).toEqual([]);
     expect(sim.requests.slice(mark2).filter((r) => r.path === '/oauth2/refresh_token')).toHaveLength(1);
-    expect(await diffAgainstTruth(rt.lakeDir, user.userId, truthOf(user))).toEqual([]);
+    expect(await diffAgainstTruth(rt.lakeDir, user.userId, truthOfUser(user))).toEqual([]);
   }, 60_000);
 
   it('replay rebuilds identical tables from raw/ alone, with or without the configured offset', async () => {
@@ -227,7 +230,7 @@ describe('huami-open as a sync source, end to end', () => {
       results.set(name, rows);
     }
     const user = amazfit();
-    const truth = truthOf(user);
+    const truth = truthOfUser(user);
     const overview = results.get('daily_overview')!.filter((r) => r.user_id === user.userId);
     expect(overview.length).toBe(truth.daily_summary!.length);
     const stepsByDay = new Map(truth.daily_summary!.map((r) => [r.local_date, r.steps]));
@@ -268,4 +271,145 @@ describe('huami-open as a sync source, end to end', () => {
     const [other] = await syncUsers(rt, { user: amazfit().userId, quiet: true, clock, http: FAST_HTTP });
     expect(other?.errors).toEqual([]);
   }, 60_000);
+});
+
+/** A user authorized at the simulator with their tokens and record stored, as `users add` leaves them. */
+async function addConsentedUser(
+  sim: HuamiOpenSimulator,
+  rt: Rt,
+  user: { userId: string; tzOffsetS: number; firstDate?: string },
+): Promise<void> {
+  const redirectUri = 'http://127.0.0.1:8421/callback';
+  const code = sim.authorize(user.userId, { clientId: sim.clientId, redirectUri });
+  const oauth = await exchangeCode(
+    { code, clientId: sim.clientId, clientSecret: sim.clientSecret, redirectUri },
+    { base: sim.url },
+    FAST_HTTP,
+  );
+  const tokens: HuamiOpenTokens = {
+    source: 'huami-open',
+    vendorUserId: user.userId,
+    host: sim.url,
+    accessToken: oauth.accessToken,
+    refreshToken: oauth.refreshToken,
+    accessTokenExpiresAt: oauth.expiresAt,
+    clientId: sim.clientId,
+    clientSecret: sim.clientSecret,
+    redirectUri,
+  };
+  await rt.tokens.put(user.userId, tokens);
+  await rt.state.putUser({
+    userId: user.userId,
+    source: 'huami-open',
+    enabled: true,
+    createdAt: clock(),
+    tzOffsetS: user.tzOffsetS,
+    ...(user.firstDate ? { firstDate: user.firstDate } : {}),
+  });
+}
+
+describe('huami-open: a long sync takes the tokens another process rotated', () => {
+  let sim: HuamiOpenSimulator;
+  let rt: Rt;
+
+  beforeAll(async () => {
+    // This vendor ends the previous access token at a refresh, so a sync that keeps its old one meets a 401.
+    sim = await startHuamiOpenSimulator({
+      seed: 8,
+      today: TODAY,
+      days: 40,
+      retireAccessTokenOnRefresh: true,
+      users: [{ userId: '1000000301', tzOffsetS: 3600, device: 'amazfit' }],
+    });
+    rt = await tempRuntime();
+    await addConsentedUser(sim, rt, sim.users[0]!);
+  });
+  afterAll(async () => {
+    await rt.cleanup();
+    await sim.close();
+  });
+
+  it('uses the newest stored tokens after a rotation mid-sync: no 401, no second refresh, nothing lost', async () => {
+    const user = sim.users[0]!;
+    let dataCalls = 0;
+    let afterRotation = -1;
+    // Another process (the token refresher) renews the user's tokens after the sync's third data call.
+    const rotateElsewhere = async (): Promise<void> => {
+      const t = (await rt.tokens.get(user.userId)) as HuamiOpenTokens;
+      const next = await refreshAccessToken(
+        { refreshToken: t.refreshToken!, clientId: sim.clientId, clientSecret: sim.clientSecret },
+        { base: sim.url },
+        FAST_HTTP,
+      );
+      const fresh = reopen(rt);
+      await fresh.tokens.put(user.userId, {
+        ...t,
+        accessToken: next.accessToken,
+        refreshToken: next.refreshToken,
+        accessTokenExpiresAt: next.expiresAt,
+      });
+      afterRotation = sim.requests.length;
+    };
+    const http = {
+      ...FAST_HTTP,
+      fetch: async (input: string | URL | Request, init?: RequestInit) => {
+        const res = await fetch(input, init);
+        if (String(input).includes('/users/-/') && ++dataCalls === 3) await rotateElsewhere();
+        return res;
+      },
+    };
+
+    const [report] = await syncUsers(rt, { user: user.userId, quiet: true, clock, http });
+
+    expect(report?.authFailed).toBe(false);
+    expect(report?.errors).toEqual([]);
+    expect(afterRotation).toBeGreaterThan(0);
+    const later = sim.requests.slice(afterRotation);
+    expect(later.length).toBeGreaterThan(10);
+    expect(later.filter((r) => r.status === 401 || r.path.startsWith('/oauth2/'))).toEqual([]);
+    const stored = (await rt.tokens.get(user.userId)) as HuamiOpenTokens;
+    expect(sim.liveTokens(user.userId)).toEqual({
+      accessTokens: [stored.accessToken],
+      refreshTokens: [stored.refreshToken],
+    });
+    expect(await diffAgainstTruth(rt.lakeDir, user.userId, truthOf(sim, user))).toEqual([]);
+  }, 120_000);
+});
+
+describe('huami-open: a first back-fill across a year end asks for one calendar month per call', () => {
+  const today = '2026-02-10';
+  const at = () => Date.parse(`${today}T18:00:00Z`);
+  let sim: HuamiOpenSimulator;
+  let rt: Rt;
+
+  beforeAll(async () => {
+    // The person's history starts in November: the year before the probe's last year.
+    sim = await startHuamiOpenSimulator({
+      seed: 12,
+      today,
+      days: 75,
+      users: [{ userId: '1000000401', tzOffsetS: -18000, device: 'mifit' }],
+    });
+    rt = await tempRuntime();
+    await addConsentedUser(sim, rt, { userId: sim.users[0]!.userId, tzOffsetS: -18000 });
+  });
+  afterAll(async () => {
+    await rt.cleanup();
+    await sim.close();
+  });
+
+  it('finds the first day with a month-by-month probe and lands the whole history', async () => {
+    const user = sim.users[0]!;
+    expect(user.firstDate).toBe('2025-11-28');
+
+    const [report] = await syncUsers(rt, { user: user.userId, quiet: true, clock: at, http: FAST_HTTP });
+
+    expect(report?.errors).toEqual([]);
+    const truth = sim.groundTruth(user.userId, { from: user.firstDate, to: today });
+    expect(truth.activity_minute!.length).toBeGreaterThan(50_000);
+    expect(await diffAgainstTruth(rt.lakeDir, user.userId, truth)).toEqual([]);
+    expect((await rt.state.getUser(user.userId))?.firstDate).toBe(user.firstDate);
+    // no request was answered short: none asked past the end of its first month
+    expect(sim.requests.filter((r) => r.truncated)).toEqual([]);
+  }, 180_000);
 });

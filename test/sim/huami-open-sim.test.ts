@@ -2,8 +2,15 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTokenAuth, exchangeCode, HuamiOpenApi } from '../../lambdas/adapters/huami-open-api.ts';
+import {
+  createTokenAuth,
+  exchangeCode,
+  HuamiOpenApi,
+  refreshAccessToken,
+} from '../../lambdas/adapters/huami-open-api.ts';
+import type { HuamiOpenTokens } from '../../lambdas/cli/open-source.ts';
 import { decodeHuamiOpen, type HuamiOpenDecodeContext } from '../../lambdas/core/decode-huami-open.ts';
+import { STREAM_TABLES } from '../../lambdas/core/ports.ts';
 import {
   naturalKeyOf,
   type Row,
@@ -11,16 +18,21 @@ import {
   type TableRows,
   tableDef,
 } from '../../lambdas/core/schema-registry.ts';
+import { planWebhookMessages, type SyncMessage } from '../../lambdas/core/sync-message.ts';
 import type { NotificationSyncPlan } from '../../lambdas/core/webhook.ts';
 import { handleWebhookRequest } from '../../lambdas/core/webhook-flow.ts';
+import { runSyncMessage } from '../../lambdas/engine/run-sync-message.ts';
 import { type HuamiOpenSimulator, startHuamiOpenSimulator } from '../../sim/huami-open.ts';
+import { lakeRows, normalise, tempRuntime } from '../support/local-lake.ts';
 
 const REDIRECT = 'https://zepp-lake.example/callback';
+const TODAY = '2024-03-10';
+const SYNC_CLOCK = () => Date.parse(`${TODAY}T18:00:00Z`);
 const noSleep = { sleep: async () => {}, random: () => 0.5 };
 let sim: HuamiOpenSimulator;
 
 beforeAll(async () => {
-  sim = await startHuamiOpenSimulator({ seed: 42, today: '2024-03-10', days: 10 });
+  sim = await startHuamiOpenSimulator({ seed: 42, today: TODAY, days: 10 });
 });
 afterAll(async () => {
   await sim.close();
@@ -141,6 +153,97 @@ describe('huami-open simulator: data', () => {
     });
   }
 
+  it('answers a range only up to the end of its first calendar month, silently, and logs it as truncated', async () => {
+    const wide = await startHuamiOpenSimulator({ seed: 42, today: '2024-03-10', days: 20 });
+    try {
+      const userId = wide.users[0]!.userId;
+      const code = wide.authorize(userId, { clientId: wide.clientId, redirectUri: REDIRECT });
+      const creds = { clientId: wide.clientId, clientSecret: wide.clientSecret };
+      const tokens = await exchangeCode({ code, ...creds, redirectUri: REDIRECT }, { base: wide.url }, noSleep);
+      // Plain HTTP: zepp-lake's own client refuses to ask for more than a month.
+      const dates = async (startDate: string, endDate: string) => {
+        const q = new URLSearchParams({ startDate, endDate, interval: 'daily' });
+        const res = await fetch(`${wide.url}/users/-/activities?${q}`, {
+          headers: { authorization: `Bearer ${tokens.accessToken}` },
+        });
+        expect(res.status).toBe(200);
+        return ((await res.json()) as { items: { date: string }[] }).items.map((i) => i.date);
+      };
+      const mark = wide.requests.length;
+      const across = await dates('2024-02-25', '2024-03-05');
+      const february = await dates('2024-02-25', '2024-02-29');
+      const march = await dates('2024-03-01', '2024-03-05');
+      // the person has data on both sides of the month end (the history starts 2024-02-20)
+      expect(february.length).toBeGreaterThan(2);
+      expect(march.length).toBeGreaterThan(2);
+      // asked across the month end, the March days are left out without a word
+      expect(across).toEqual(february);
+      expect(wide.requests.slice(mark).map((r) => r.truncated ?? false)).toEqual([true, false, false]);
+    } finally {
+      await wide.close();
+    }
+  });
+
+  it('rotates the refresh token on every refresh and refuses a superseded one with invalid_grant', async () => {
+    const userId = sim.users[1]!.userId;
+    const code = sim.authorize(userId, { clientId: sim.clientId, redirectUri: REDIRECT });
+    const first = await exchangeCode(
+      { code, clientId: sim.clientId, clientSecret: sim.clientSecret, redirectUri: REDIRECT },
+      { base: sim.url },
+      noSleep,
+    );
+    const refresh = (refreshToken: string) =>
+      fetch(`${sim.url}/oauth2/refresh_token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          client_id: sim.clientId,
+          client_secret: sim.clientSecret,
+          grant_type: 'refresh_token',
+          refresh_token: refreshToken,
+        }).toString(),
+      });
+    const rotated = await refresh(first.refreshToken);
+    expect(rotated.status).toBe(200);
+    const next = (await rotated.json()) as { access_token: string; refresh_token: string };
+    expect(next.refresh_token).not.toBe(first.refreshToken);
+    const reused = await refresh(first.refreshToken);
+    expect(reused.status).toBe(400);
+    expect(await reused.json()).toEqual({ error: 'invalid_grant' });
+    const live = sim.liveTokens(userId);
+    expect(live.refreshTokens).toContain(next.refresh_token);
+    expect(live.refreshTokens).not.toContain(first.refreshToken);
+    // by default the access token issued with the superseded refresh token lives on until it expires
+    expect(live.accessTokens).toEqual(expect.arrayContaining([first.accessToken, next.access_token]));
+  });
+
+  it('ends the previous access token at a refresh when told to', async () => {
+    const strict = await startHuamiOpenSimulator({
+      seed: 42,
+      today: '2024-03-10',
+      days: 10,
+      retireAccessTokenOnRefresh: true,
+    });
+    try {
+      const userId = strict.users[0]!.userId;
+      const code = strict.authorize(userId, { clientId: strict.clientId, redirectUri: REDIRECT });
+      const hosts = { base: strict.url };
+      const creds = { clientId: strict.clientId, clientSecret: strict.clientSecret };
+      const first = await exchangeCode({ code, ...creds, redirectUri: REDIRECT }, hosts, noSleep);
+      const next = await refreshAccessToken({ refreshToken: first.refreshToken, ...creds }, hosts, noSleep);
+      const profile = (token: string) =>
+        fetch(`${strict.url}/users/-/profile`, { headers: { authorization: `Bearer ${token}` } });
+      expect((await profile(first.accessToken)).status).toBe(401);
+      expect((await profile(next.accessToken)).status).toBe(200);
+      expect(strict.liveTokens(userId)).toEqual({
+        accessTokens: [next.accessToken],
+        refreshTokens: [next.refreshToken],
+      });
+    } finally {
+      await strict.close();
+    }
+  });
+
   it('is deterministic for a seed', async () => {
     const again = await startHuamiOpenSimulator({ seed: 42, today: '2024-03-10', days: 10 });
     try {
@@ -195,11 +298,108 @@ describe('huami-open simulator: signed notifications', () => {
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/webhook`;
+    await consentedLake();
   });
   afterAll(async () => {
     receiver.closeAllConnections();
     await new Promise<void>((resolve) => receiver.close(() => resolve()));
+    await rt?.cleanup();
   });
+
+  /** The lake a sync worker fills: the local adapters, the simulator's people consented and stored. */
+  let rt: Awaited<ReturnType<typeof tempRuntime>>;
+  async function consentedLake(): Promise<void> {
+    rt = await tempRuntime();
+    for (const user of sim.users) {
+      const code = sim.authorize(user.userId, { clientId: sim.clientId, redirectUri: REDIRECT });
+      const oauth = await exchangeCode(
+        { code, clientId: sim.clientId, clientSecret: sim.clientSecret, redirectUri: REDIRECT },
+        { base: sim.url },
+        noSleep,
+      );
+      const tokens: HuamiOpenTokens = {
+        source: 'huami-open',
+        vendorUserId: user.userId,
+        host: sim.url,
+        accessToken: oauth.accessToken,
+        refreshToken: oauth.refreshToken,
+        accessTokenExpiresAt: oauth.expiresAt,
+        clientId: sim.clientId,
+        clientSecret: sim.clientSecret,
+      };
+      await rt.tokens.put(user.userId, tokens);
+      await rt.state.putUser({
+        userId: user.userId,
+        source: 'huami-open',
+        enabled: true,
+        createdAt: SYNC_CLOCK(),
+        tzOffsetS: user.tzOffsetS,
+      });
+    }
+  }
+
+  /**
+   * Runs the sync messages the webhook would queue for these plans through the engine (runSyncMessage, as the
+   * sync worker does). SQS may hand the same content over many times; each distinct message runs once here, since
+   * a repeat re-fetches the same window (the worker tests cover repeats).
+   */
+  async function syncPlans(plans: readonly NotificationSyncPlan[]): Promise<SyncMessage[]> {
+    const distinct = new Map<string, SyncMessage>();
+    for (const plan of plans) {
+      for (const { message } of planWebhookMessages(plan, 'burst')) distinct.set(JSON.stringify(message), message);
+    }
+    const deps = {
+      store: rt.store,
+      state: rt.state,
+      tokens: rt.tokens,
+      codec: rt.codec,
+      clock: SYNC_CLOCK,
+      lagDays: 3,
+      http: noSleep,
+    };
+    for (const message of distinct.values()) {
+      const outcome = await runSyncMessage(deps, message, { leaseOwner: 'webhook-burst-test' });
+      expect(outcome.status).toBe('synced');
+      if (outcome.status === 'synced') expect(outcome.report.errors).toEqual([]);
+    }
+    return [...distinct.values()];
+  }
+
+  /**
+   * Every ground-truth row of the notified days is in the lake, once, equal to the truth, in each table of the
+   * streams the notifications asked for (`activityDataUpdated` asks for band data only; workouts of those days
+   * come with the scheduled sync).
+   */
+  async function expectNotifiedDaysWhole(messages: readonly SyncMessage[]): Promise<void> {
+    for (const user of sim.users) {
+      const windows = messages.filter((m) => m.userId === user.userId);
+      expect(windows.length).toBeGreaterThan(0);
+      const from = windows.map((m) => m.from!).sort()[0]!;
+      const to = windows
+        .map((m) => m.to!)
+        .sort()
+        .at(-1)!;
+      const truth = sim.groundTruth(user.userId, { from, to: to < TODAY ? to : TODAY });
+      expect(truth.activity_minute!.length).toBeGreaterThan(1000);
+      const tables = [...new Set(windows.flatMap((m) => m.streams.flatMap((st) => STREAM_TABLES[st])))];
+      expect(tables).toContain('activity_minute');
+      for (const table of tables) {
+        const def = tableDef(table);
+        const lake = normalise(table, await lakeRows(rt.lakeDir, table, user.userId));
+        const byKey = new Map(lake.map((r) => [naturalKeyOf(def, r), JSON.stringify(r)]));
+        expect(byKey.size, `${table}: duplicate keys`).toBe(lake.length);
+        const missing = normalise(table, truth[table] ?? []).filter(
+          (r) => byKey.get(naturalKeyOf(def, r)) !== JSON.stringify(r),
+        );
+        expect({ user: user.userId, table, missing: missing.slice(0, 3), lost: missing.length }).toEqual({
+          user: user.userId,
+          table,
+          missing: [],
+          lost: 0,
+        });
+      }
+    }
+  }
 
   it('answers every one of a burst of 200 signed notifications 204, loses none and enqueues replays once', async () => {
     const before = enqueued.length;
@@ -222,7 +422,10 @@ describe('huami-open simulator: signed notifications', () => {
     const replays = await Promise.all(burst.slice(0, 50).map((r) => sim.notify(receiverUrl, r.notification)));
     expect(replays.every((r) => r.status === 204)).toBe(true);
     expect(enqueued.length - before).toBe(200);
-  });
+    // "loses none" down to the rows: the queued work, run by the engine, lands every notified day whole
+    const messages = await syncPlans(plans);
+    await expectNotifiedDaysWhole(messages);
+  }, 120_000);
 
   it('rejects tampered bodies, tampered signatures and missing signatures with 401', async () => {
     const before = enqueued.length;
