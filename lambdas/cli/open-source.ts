@@ -55,12 +55,9 @@ export function openZeppSource(
         return current.appToken;
       },
       async refresh() {
-        if (!current.loginToken) throw new AuthExpiredError(`user ${userId} has no login token; run zepp-lake login`);
         try {
-          const appToken = await remintAppToken(current.loginToken, hosts, opts.http);
-          current = { ...current, appToken, appTokenIssuedAt: (opts.clock ?? Date.now)() };
-          await store.put(userId, current);
-          return appToken;
+          current = await remintStoredAppToken({ userId, using: current, store, hosts, opts });
+          return current.appToken as string;
         } catch (err) {
           if (err instanceof LoginError || err instanceof AuthExpiredError) {
             throw new AuthExpiredError(`the login token of user ${userId} no longer works; run zepp-lake login again`, {
@@ -76,6 +73,36 @@ export function openZeppSource(
 }
 
 registerSourceFactory('zepp', openZeppSource);
+
+/**
+ * A fresh app token for a user whose token the API just refused, without losing a newer stored set: the stored
+ * tokens are read first, and when they already hold another app token (the refresher re-minted it, or the person
+ * logged in again in another terminal) that one is used; otherwise the stored login token mints one, written only
+ * over the version it was minted from. A lost race re-reads and uses the winner's tokens.
+ */
+async function remintStoredAppToken(args: {
+  userId: string;
+  using: UserTokens;
+  store: TokenStore;
+  hosts: { base?: string };
+  opts: OpenSourceOptions;
+}): Promise<UserTokens> {
+  const { userId, using, store, hosts, opts } = args;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const stored = await store.getCurrent(userId);
+    const tokens = stored?.tokens ?? using;
+    if (tokens.appToken && tokens.appToken !== using.appToken) return tokens;
+    if (!tokens.loginToken) throw new AuthExpiredError(`user ${userId} has no login token; run zepp-lake login`);
+    const appToken = await remintAppToken(tokens.loginToken, hosts, opts.http);
+    const next = { ...tokens, appToken, appTokenIssuedAt: (opts.clock ?? Date.now)() };
+    if (!stored) {
+      await store.put(userId, next);
+      return next;
+    }
+    if (await store.putIfCurrent(userId, next, stored.version)) return next;
+  }
+  throw new AuthExpiredError(`the tokens of user ${userId} kept changing while a new app token was minted; sync again`);
+}
 
 /**
  * The official API: an OAuth2 access token taken from the stored set before each call and renewed ahead of
