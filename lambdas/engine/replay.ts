@@ -106,6 +106,13 @@ function trackidOf(raw: RawRecord): number {
   return Number(/\/(\d+)(?:~\d+)?\.json\.gz$/.exec(raw.key)?.[1] ?? Number.NaN);
 }
 
+/** Appends to the list under `key`, creating it. */
+function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
 function foldInto(fold: Fold, table: TableName, row: Row): void {
   let rows = fold.get(table);
   if (!rows) {
@@ -228,6 +235,16 @@ class Replay {
     return this.coveredDays.get(table)?.has(String(row.local_date)) ?? false;
   }
 
+  /** Every day of the month (in the range) is covered: no row of the current object can be kept. */
+  private coversWholeMonth(table: TableName, month: string): boolean {
+    if (table === 'workout' || table === 'workout_sample') return false;
+    const days = this.coveredDays.get(table);
+    const next = addDays(`${month}-28`, 4).slice(0, 7);
+    for (let d = `${month}-01`; d < `${next}-01`; d = addDays(d, 1))
+      if (!days?.has(d) || !this.inRange(d)) return false;
+    return true;
+  }
+
   private coversMonth(table: TableName, month: string): boolean {
     for (const d of this.coveredDays.get(table) ?? []) if (d.startsWith(month) && this.inRange(d)) return true;
     return false;
@@ -257,13 +274,8 @@ class Replay {
   private async write(table: TableName, month: string, rows: readonly Row[]): Promise<void> {
     await this.lease.renew();
     const target = { table, month, userId: this.userId };
-    const outcome = await replaceMonthObject(
-      this.opts.store,
-      this.opts.codec,
-      target,
-      rows,
-      (r) => !this.rebuilt(table, r),
-    );
+    const keep = this.coversWholeMonth(table, month) ? null : (r: Row) => !this.rebuilt(table, r);
+    const outcome = await replaceMonthObject(this.opts.store, this.opts.codec, target, rows, keep);
     this.report.rows += rows.length;
     if (outcome === 'written') this.report.objectsWritten++;
     if (outcome === 'emptied') this.emptied.add(monthObjectKey(table, month, this.userId));
@@ -275,9 +287,14 @@ class Replay {
    * written and these rows (they come from other responses), so the fold stays exact.
    */
   private async writeLate(table: TableName, rows: readonly Row[]): Promise<void> {
-    const byMonth = new Map<string, Row[]>();
-    for (const r of rows) byMonth.set(monthOf(r), [...(byMonth.get(monthOf(r)) ?? []), r]);
-    for (const [month, list] of byMonth) {
+    const byMonth = new Map<string, Fold>();
+    for (const r of rows) {
+      const fold = byMonth.get(monthOf(r)) ?? new Map();
+      byMonth.set(monthOf(r), fold);
+      foldInto(fold, table, r);
+    }
+    for (const [month, fold] of byMonth) {
+      const list = [...(fold.get(table)?.values() ?? [])];
       const key = monthObjectKey(table, month, this.userId);
       const wasEmptied = this.emptied.delete(key);
       await this.lease.renew();
@@ -297,9 +314,7 @@ class Replay {
       const w = windowOfRecord(h.raw);
       // A response without its window (none is written so) is decoded whole, its rows placed by their dates.
       if (!w) loose.push({ order: h.order, rows: this.decode(h) });
-      else
-        for (const m of monthsBetween(w.from, w.to))
-          if (this.monthInRange(m)) byMonth.set(m, [...(byMonth.get(m) ?? []), h]);
+      else for (const m of monthsBetween(w.from, w.to)) if (this.monthInRange(m)) pushTo(byMonth, m, h);
     }
     const months = new Set(byMonth.keys());
     for (const part of loose) for (const t of tables) for (const r of part.rows[t] ?? []) months.add(monthOf(r));
@@ -315,7 +330,7 @@ class Replay {
           for (const r of part.rows[t] ?? []) {
             if (monthOf(r) !== month || !this.inRange(r.local_date)) continue;
             if (tables.includes(t)) foldInto(fold, t, r);
-            else strays.set(t, [...(strays.get(t) ?? []), r]);
+            else pushTo(strays, t, r);
           }
         }
       }
