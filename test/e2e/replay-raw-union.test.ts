@@ -9,6 +9,7 @@ import { exchangeCode } from '../../lambdas/adapters/huami-open-api.ts';
 import type { HuamiOpenTokens } from '../../lambdas/cli/open-source.ts';
 import { syncUsers } from '../../lambdas/cli/sync-command.ts';
 import { addDays } from '../../lambdas/core/time.ts';
+import { decodeRawRecord, encodeRawRecord } from '../../lambdas/engine/raw-records.ts';
 import { replayUser } from '../../lambdas/engine/replay.ts';
 import { type HuamiOpenSimulator, startHuamiOpenSimulator } from '../../sim/huami-open.ts';
 import { type Simulator, startSimulator } from '../../sim/index.ts';
@@ -196,6 +197,43 @@ describe('replay equals what the syncs wrote, for any history of full and partia
       { numRuns: 6, seed: 14, endOnFailure: true, examples: EXAMPLES.map((e) => [e]) },
     );
   }, 600_000);
+
+  it('reads the month-named raw keys of older lakes, and keeps the rows a shrunken month-named record lost', async () => {
+    const rt = await tempRuntime();
+    const narrow = await tempRuntime();
+    try {
+      await loginAll(rt, zepp);
+      await loginAll(narrow, zepp);
+      const userId = zepp.users[0]!.userId;
+      const clock = () => Date.parse(`${TODAY}T18:00:00Z`);
+      await syncUsers(rt, { quiet: true, clock, http: FAST_HTTP });
+      const synced = await dataObjects(rt.lakeDir);
+      // What a lake written before looks like: one record per endpoint and month, `<YYYY-MM>[.pN].json.gz`.
+      for (const key of await rt.store.list('raw/')) {
+        const legacy = key.replace(/\/(\d{4}-\d{2})\/[^/]*?(\.p\d+)?\.json\.gz$/, '/$1$2.json.gz');
+        if (legacy === key) continue;
+        await rt.store.put(legacy, (await rt.store.get(key))!.body);
+        await rt.store.delete([key]);
+      }
+      expect((await rt.store.list('raw/')).filter((k) => /\/\d{4}-\d{2}\.json\.gz$/.test(k)).length).toBeGreaterThan(4);
+      const lease = { state: rt.state, owner: 'test-replay', clock };
+      await replayUser({ store: rt.store, codec: rt.codec, userId, lease });
+      expect(await dataObjects(rt.lakeDir)).toEqual(synced);
+
+      // The old bug's footprint: October's month-named band record overwritten by a 1..12 October fetch.
+      await syncUsers(narrow, { quiet: true, clock, http: FAST_HTTP, from: '2026-10-10', to: '2026-10-12' });
+      const [narrowKey] = (await narrow.store.list('raw/zepp/band_data/')).filter((k) => k.includes('/2026-10/'));
+      const monthKey = `raw/zepp/band_data/user-${userId}/2026-10.json.gz`;
+      const record = decodeRawRecord((await narrow.store.get(narrowKey!))!.body, narrowKey!);
+      expect(record.params).toEqual({ from: '2026-10-01', to: '2026-10-12' });
+      await rt.store.put(monthKey, encodeRawRecord({ ...record, key: monthKey }));
+      await replayUser({ store: rt.store, codec: rt.codec, userId, lease });
+      expect(await dataObjects(rt.lakeDir)).toEqual(synced);
+    } finally {
+      await rt.cleanup();
+      await narrow.cleanup();
+    }
+  }, 300_000);
 
   it('huami-open', async () => {
     const user = huami.users[0]!;
