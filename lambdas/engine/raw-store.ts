@@ -37,10 +37,22 @@ function readRecord(body: Uint8Array, key: string): RawRecord | undefined {
   }
 }
 
-/** One fetch: a window's pages, a workout list's pages or one workout's detail, and the row keys they yield. */
+/**
+ * One fetch: a window's pages, a workout list's pages or one workout's detail, and the row keys they yield (asked
+ * for only when something stored might be replaced: a back-fill never needs them).
+ */
 export interface RawFetch {
   records: readonly RawRecord[];
-  keys: RowKeys;
+  keys: () => RowKeys;
+}
+
+/** `compute` run once, on the first call. */
+export function once<T>(compute: () => T): () => T {
+  let value: { v: T } | undefined;
+  return () => {
+    value ??= { v: compute() };
+    return value.v;
+  };
 }
 
 /**
@@ -55,7 +67,7 @@ export async function storeRawFetch(store: ObjectStore, fetch: RawFetch, keysOf:
     const existing = await store.get(raw.key);
     const old = existing ? readRecord(existing.body, raw.key) : undefined;
     if (old && old.text === raw.text && old.status === raw.status && old.url === raw.url) continue;
-    if (old && !isSubset(keysOf(old), fetch.keys)) keepOld = true;
+    if (old && !isSubset(keysOf(old), fetch.keys())) keepOld = true;
     writes.push(raw);
   }
   const stored = keepOld
@@ -91,7 +103,7 @@ export async function removeSupersededRaw(store: ObjectStore, fetch: RawFetch, k
     const old = obj ? readRecord(obj.body, key) : undefined;
     const oldWindow = old ? windowOfRecord(old) : undefined;
     if (!old || !oldWindow || old.endpoint !== first.endpoint || old.fetchedAt > fetchedAt) continue;
-    if (within(oldWindow, window) && isSubset(keysOf(old), fetch.keys)) redundant.push(key);
+    if (within(oldWindow, window) && isSubset(keysOf(old), fetch.keys())) redundant.push(key);
   }
   if (redundant.length > 0) await store.delete(redundant);
   return redundant;

@@ -22,7 +22,7 @@ import { appendRows, decodeRaw } from './decode-raw.ts';
 import { type ParquetCodec, writeTableRows } from './lake-writer.ts';
 import { UserLease } from './lease.ts';
 import type { RawRecord } from './raw-records.ts';
-import { type RawFetch, removeSupersededRaw, rowKeysOf, storeRawFetch } from './raw-store.ts';
+import { once, type RawFetch, removeSupersededRaw, rowKeysOf, storeRawFetch } from './raw-store.ts';
 import type { DecodedRaw, SyncSource, WindowedStream, WorkoutRef } from './source.ts';
 import { TzTimeline } from './tz-timeline.ts';
 
@@ -379,7 +379,7 @@ export class SyncEngine {
       const ctx: DecodeContext = { userId, source: source.source, tzOffsetAt: timeline.offsetAt };
       // Decoded before raw/ is written: what the fetch yields decides whether it may replace what is stored.
       const decoded = raws.map((raw) => decodeOrError(raw, ctx));
-      const keys = keysOfDecoded(decoded);
+      const keys = once(() => keysOfDecoded(decoded));
       const target: StorageTarget = {
         user,
         stream,
@@ -658,7 +658,7 @@ export class SyncEngine {
       ledger,
       sr,
     };
-    const listKeys = keysOfDecoded(history);
+    const listKeys = once(() => keysOfDecoded(history));
     const keysOf = this.keysAt(ctx);
     const storedLists = await this.storageWrite(
       () => storeRawFetch(this.deps.store, { records: listed.raws, keys: listKeys }, keysOf),
@@ -774,7 +774,7 @@ export class SyncEngine {
       }
       if (raw) {
         const decoded = decodeOrError(raw, ctx);
-        const fetch = { records: [raw], keys: keysOfDecoded([decoded]) };
+        const fetch = { records: [raw], keys: once(() => keysOfDecoded([decoded])) };
         const [stored] = await this.storageWrite(
           () => storeRawFetch(this.deps.store, fetch, keysOf),
           pendingTarget([`track:${ref.trackid}`]),

@@ -32,7 +32,7 @@ function response(window: string, keys: string, fetchedAt: number, name = window
 }
 
 const keysOf = (raw: RawRecord) => new Set(raw.text.split(',').filter(Boolean));
-const fetchOf = (raw: RawRecord) => ({ records: [raw], keys: keysOf(raw) });
+const fetchOf = (raw: RawRecord) => ({ records: [raw], keys: () => keysOf(raw) });
 
 async function stored(store: ObjectStore): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
