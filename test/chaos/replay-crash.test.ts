@@ -10,9 +10,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ChaosRun, sleep, startChaosRun, syncInProcess } from '../../chaos/child-harness.ts';
+import {
+  type ChaosRun,
+  leaseHolder,
+  recordingLeaseTimes,
+  sleep,
+  startChaosRun,
+  syncInProcess,
+} from '../../chaos/child-harness.ts';
 import type { ChaosEnv } from '../../chaos/scenario.ts';
 import { LeaseHeldError } from '../../lambdas/core/errors.ts';
+import type { StateStore } from '../../lambdas/core/ports.ts';
 import { type Row, type TableName, tableDef } from '../../lambdas/core/schema-registry.ts';
 import { replayUser } from '../../lambdas/engine/replay.ts';
 import { useAwsStandIns } from '../support/aws-env.ts';
@@ -43,6 +51,7 @@ async function restore(run: ChaosRun, objects: Objects): Promise<void> {
 
 interface ChildResult {
   killed: boolean;
+  pid: number | undefined;
   marker?: string;
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -95,7 +104,15 @@ async function runReplayChild(run: ChaosRun, kill: ReplayKillPoint): Promise<Chi
   const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
   try {
     const { code, signal } = await exited;
-    return { killed: marker !== undefined && signal === 'SIGKILL', marker, code, signal, stdout, stderr };
+    return {
+      killed: marker !== undefined && signal === 'SIGKILL',
+      pid: child.pid,
+      marker,
+      code,
+      signal,
+      stdout,
+      stderr,
+    };
   } finally {
     clearTimeout(timer);
     lines.close();
@@ -103,7 +120,7 @@ async function runReplayChild(run: ChaosRun, kill: ReplayKillPoint): Promise<Chi
 }
 
 /** Replays in-process as the restart would: refused while the dead replay's lease lasts, then to the end. */
-async function restartReplay(run: ChaosRun): Promise<number> {
+async function restartReplay(run: ChaosRun, state: StateStore): Promise<void> {
   let refused = 0;
   for (;;) {
     try {
@@ -111,9 +128,9 @@ async function restartReplay(run: ChaosRun): Promise<number> {
         store: run.rt.store,
         codec: run.rt.codec,
         userId: run.userId,
-        lease: { state: run.rt.state, owner: 'replay-restart', clock: run.clock, ttlMs: LEASE_TTL_MS },
+        lease: { state, owner: 'replay-restart', clock: run.clock, ttlMs: LEASE_TTL_MS },
       });
-      return refused;
+      return;
     } catch (err) {
       if (!(err instanceof LeaseHeldError) || refused > 60) throw err;
       refused++;
@@ -191,6 +208,9 @@ describe('replay SIGKILLed at any point', () => {
 
         const child = await runReplayChild(run, kill);
         expect(child.killed, `${what}: ${child.stderr}${child.stdout}`).toBe(true);
+        // The dead replay left its lease behind, as a crashed sync does.
+        const deadLease = await leaseHolder(run);
+        expect(deadLease?.owner, what).toBe(`replay-child-${child.pid}`);
 
         // Right after the kill: nothing missing, nothing half-written, each object old or new.
         const now = await dataObjects(run);
@@ -209,9 +229,14 @@ describe('replay SIGKILLed at any point', () => {
           ).toBe(true);
         }
 
-        // The restart waits out the dead replay's lease, then finishes: the lake is what the sync wrote.
-        const refused = await restartReplay(run);
-        expect(refused, `${what}: the dead replay's lease did not keep the restart out`).toBeGreaterThan(0);
+        // The restart waits out the dead replay's lease (however long the checks above took on a loaded machine,
+        // it gets the user only once that lease has expired), then finishes: the lake is what the sync wrote.
+        const grantedAt: number[] = [];
+        await restartReplay(run, recordingLeaseTimes(run.rt.state, grantedAt, []));
+        expect(
+          grantedAt[0],
+          `${what}: the restart got the user while the dead replay's lease was valid`,
+        ).toBeGreaterThan(deadLease!.expiresAt);
         const healed = await dataObjects(run);
         expect([...healed.keys()].sort(), what).toEqual([...synced.keys()].sort());
         for (const [key, body] of synced) expect(healed.get(key)?.equals(body), `${what}: ${key}`).toBe(true);
