@@ -153,8 +153,8 @@ export class IngestStack extends Stack {
     );
 
     // ---- grants: each function gets what its job needs, through grant*() only.
-    // Lake prefixes: the worker reads and writes raw responses and tables; replay reads raw/ and rewrites tables/,
-    // deleting month objects that no raw response supports. No function may delete an object *version*
+    // Lake prefixes: the worker reads and writes raw responses and tables (removing superseded raw responses);
+    // replay reads raw/ and rewrites tables/, deleting month objects that no raw response supports. No function may delete an object *version*
     // (s3:DeleteObjectVersion): the bucket's versions are the last line of defence against a bad write, so the
     // read/write grants are spelled out instead of grantReadWrite (whose s3:DeleteObject* includes it).
     for (const prefix of ['tables/*', 'raw/*']) {
@@ -168,6 +168,13 @@ export class IngestStack extends Stack {
       grantee: this.replay.fn,
       actions: ['s3:DeleteObject'],
       resourceArns: [lakeBucket.arnForObjects('tables/*')],
+    });
+    // The worker removes a raw response once a newer, wider one of the same window holds every row it gave
+    // (docs/decisions/0008-raw-keyed-by-window.md).
+    iam.Grant.addToPrincipal({
+      grantee: this.worker.fn,
+      actions: ['s3:DeleteObject'],
+      resourceArns: [lakeBucket.arnForObjects('raw/*')],
     });
     // A signed notification that is not JSON is kept for inspection, and nothing else is written by the webhook.
     lakeBucket.grantPut(this.webhook.fn, 'raw/webhook-rejects/*');

@@ -9,6 +9,7 @@ import {
   MalformedPayloadError,
   RateLimitedError,
   redact,
+  StorageWriteError,
   UpstreamError,
   WriteConflictError,
 } from '../core/errors.ts';
@@ -20,7 +21,7 @@ import type { SourceId } from '../core/ports.ts';
  * 2 usage or input error (bad option or value, unknown user, wrong e-mail or password, wrong host, or any
  * unexpected error); 3 the stored authorisation no longer works (a revoked login token, expired or revoked
  * huami-open consent, no tokens): log in again; 4 temporarily unavailable (login or API throttled, vendor
- * or network down, another sync of the user running): try again later.
+ * or network down, another sync or replay of the user running, the lake's storage refusing writes): try again later.
  */
 export const EXIT = { ok: 0, needsAttention: 1, usage: 2, auth: 3, unavailable: 4 } as const;
 
@@ -30,7 +31,8 @@ Exit status:
   1  needs attention (status: failed days, lost authorisation, wrong region or no recent sync)
   2  usage or input error (bad option, unknown user, wrong e-mail or password, wrong host, unexpected error)
   3  the stored authorisation no longer works: log in again (login token revoked, consent expired, no tokens)
-  4  temporarily unavailable (throttled, vendor or network down, another sync running): try again later`;
+  4  temporarily unavailable (throttled, vendor or network down, another sync or replay running, the lake's
+     storage refusing writes): try again later`;
 
 export interface Advice {
   exitCode: number;
@@ -157,7 +159,12 @@ export function adviseError(err: unknown, hint: LoginHint = {}): Advice {
   } else if (err instanceof LeaseHeldError) {
     out = {
       exitCode: EXIT.unavailable,
-      message: `${msg}\n  another sync of this user is running: let it finish (a crashed worker's lease expires after 15 minutes)`,
+      message: `${msg}\n  another sync or replay of this user is running: let it finish (a crashed worker's lease expires after 15 minutes)`,
+    };
+  } else if (err instanceof StorageWriteError) {
+    out = {
+      exitCode: EXIT.unavailable,
+      message: `${msg}\n  the lake's storage refused a write: check that the lake folder or bucket can be written (disk space, permissions), then run the command again; nothing already fetched is lost`,
     };
   } else if (err instanceof FileLockTimeoutError || err instanceof FileLockLostError) {
     out = {

@@ -1,5 +1,6 @@
 // The `zepp-lake` command (local mode): wires the local adapters to the same engine the Lambdas run.
 
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -7,7 +8,7 @@ import { Writable } from 'node:stream';
 import { Command, Option } from 'commander';
 import { decodeHuamiOpen, HUAMI_OPEN_RESOURCES, type HuamiOpenResource } from '../core/decode-huami-open.ts';
 import { DECODE_ENDPOINTS, type DecodeEndpoint, decodePayload } from '../core/decode-payload.ts';
-import { MalformedPayloadError } from '../core/errors.ts';
+import { LeaseHeldError, MalformedPayloadError } from '../core/errors.ts';
 import { formatRowForJson } from '../core/format-row.ts';
 import { type Row, TABLE_NAMES, type TableName } from '../core/schema-registry.ts';
 import { replayUser } from '../engine/replay.ts';
@@ -352,6 +353,9 @@ export function buildProgram(): Command {
       const rt = runtimeOf(cmd);
       const progress = createProgress({ quiet: Boolean(o.quiet), json: Boolean(o.json), verb: 'replay' });
       const reports = [];
+      // The lease sync takes: a user that another process syncs or replays now is left alone and named at the end.
+      const lease = { state: rt.state, owner: `cli-replay-${randomUUID()}`, clock: Date.now };
+      const held: LeaseHeldError[] = [];
       const users = new Set<string>();
       for (const k of await rt.store.list('raw/')) {
         const m = /\/user-([^/]+)\//.exec(k);
@@ -362,6 +366,7 @@ export function buildProgram(): Command {
         const u = await rt.state.getUser(userId);
         const r = await replayUser({
           store: rt.store,
+          lease,
           onProgress: ({ phase, done, total }) =>
             progress.update({
               userId,
@@ -374,7 +379,12 @@ export function buildProgram(): Command {
           from: o.from as string | undefined,
           to: o.to as string | undefined,
           tzOffsetS: u?.tzOffsetS,
+        }).catch((err: unknown) => {
+          if (!(err instanceof LeaseHeldError)) throw err;
+          held.push(err);
+          return undefined;
         });
+        if (!r) continue;
         reports.push(r);
         if (o.json) continue;
         console.log(
@@ -384,6 +394,8 @@ export function buildProgram(): Command {
       }
       progress.stop();
       if (o.json) console.log(JSON.stringify({ users: reports }, null, 2));
+      if (held.length === 1) throw held[0];
+      if (held.length > 1) throw new LeaseHeldError(`${held.map((e) => e.message).join('; ')}`, { cause: held[0] });
     });
 
   program

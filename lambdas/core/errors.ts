@@ -72,6 +72,17 @@ export class LeaseHeldError extends Error {
   }
 }
 
+/**
+ * A write to the lake's own storage (a raw response, a month object, the ledger) failed: the user's run stopped
+ * there, its days are marked failed where the state store still takes entries, and the next run fetches them again.
+ */
+export class StorageWriteError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StorageWriteError';
+  }
+}
+
 const SECRET_PATTERNS: RegExp[] = [
   /((?:app_?token|login_?token|access_?token|refresh_?token|token|password|access|client_secret|signature)["']?\s*[:=]\s*["']?)[^"'&\s,;}]+/gi,
   // A login or OAuth `code` is a secret; a vendor status code (`"code":-50000`, `error_code`, `countryCode`) is

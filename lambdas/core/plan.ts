@@ -1,8 +1,9 @@
 // Window planning: which calendar months a sync step fetches for a (user, stream).
 //
-// Windows are whole calendar months (the last one ends today). Month-aligned windows give every raw
-// response a stable key (raw/.../<YYYY-MM>.json.gz) so a re-fetch overwrites instead of piling up, and they
-// match the month objects of the lake, so one window rewrites each affected object once.
+// Windows are whole calendar months (the last one ends today). Month-aligned windows put every raw response
+// under its month (raw/.../<YYYY-MM>/<from>_<to>.json.gz, so a re-fetch of the same window lands on its own key
+// and a narrower one never on a wider one's: docs/decisions/0008-raw-keyed-by-window.md), and they match the
+// month objects of the lake, so one window rewrites each affected object once.
 // Back-fill runs oldest first: the cursor is then one high-water mark (`through`) and a run stopped
 // anywhere resumes exactly where it stopped (docs/decisions/0002-backfill-oldest-first.md).
 

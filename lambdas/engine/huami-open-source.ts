@@ -2,8 +2,9 @@
 // windows of activities, sleep (daily totals and hourly stages), minutes (heartrates + motionInMinute stored
 // as one record, since the decoder merges them by minute), stress events and the PAI summary; workouts are the
 // sports list by month plus one sportDetail per trackId. No call asks for more than one calendar month (the
-// API never promises a longer range whole; the client refuses one). Every response becomes a RawRecord with a stable key
-// (`raw/huami-open/<resource>/user-<id>/<YYYY-MM>.json.gz`, sportDetail by trackId) before anything decodes it.
+// API never promises a longer range whole; the client refuses one). Every response becomes a RawRecord keyed by
+// what was fetched (`raw/huami-open/<resource>/user-<id>/<YYYY-MM>/<from>_<to>.json.gz`, sports by month,
+// sportDetail by trackId) before anything decodes it.
 //
 // What the official API does not have stays out of `streams`: it documents no SpO2 or readiness resource
 // (only events/{eventType} with PaiHealthInfo as its example), so spo2 and readiness are not synced from it.
@@ -12,7 +13,7 @@ import type { HuamiOpenApi, HuamiOpenApiResource, HuamiOpenParams, RawResponse }
 import { AuthExpiredError, MalformedPayloadError } from '../core/errors.ts';
 import { monthEnd, monthStart, monthsBetween, type SyncWindow } from '../core/plan.ts';
 import { addDays, localDateOf } from '../core/time.ts';
-import { type RawRecord, rawKey } from './raw-records.ts';
+import { type RawRecord, rawKey, windowRawName } from './raw-records.ts';
 import type { SyncSource, WindowedStream, WorkoutRef } from './source.ts';
 
 /** Where the first-day probe starts: before it, no Huami band synced data to this API. */
@@ -121,20 +122,21 @@ export class HuamiOpenSource implements SyncSource {
           status: 200,
           text: `{"heartrates":${heartrates.text},"motionInMinute":${motion.text}}`,
         };
+        const name = windowRawName(w);
         return [
-          this.record('activities', w.month, activities, window),
-          this.record('sleep', w.month, sleep, window),
-          this.record('sleep-hourly', w.month, stages, window),
-          this.record('minutes', w.month, minutes, window),
+          this.record('activities', name, activities, window),
+          this.record('sleep', name, sleep, window),
+          this.record('sleep-hourly', name, stages, window),
+          this.record('minutes', name, minutes, window),
         ];
       }
       case 'stress': {
         const res = await this.getRange('events', range, { eventType: 'all_day_stress' }, true);
-        return [this.record('events/all_day_stress', w.month, res, window)];
+        return [this.record('events/all_day_stress', windowRawName(w), res, window)];
       }
       case 'pai': {
         const res = await this.getRange('PaiSummary', range, {});
-        return [this.record('PaiSummary', w.month, res, window)];
+        return [this.record('PaiSummary', windowRawName(w), res, window)];
       }
       default:
         throw new Error(`huami-open has no stream ${stream}`);

@@ -2,7 +2,7 @@
 // whole object back with a conditional write. Same rows in -> same bytes -> no write at all.
 
 import { WriteConflictError } from '../core/errors.ts';
-import { groupByMonth, mergeRows } from '../core/merge.ts';
+import { compareByKey, groupByMonth, mergeRows } from '../core/merge.ts';
 import type { ObjectStore } from '../core/ports.ts';
 import {
   monthObjectKey,
@@ -75,6 +75,41 @@ export async function writeTableRows(
     }
   }
   return result;
+}
+
+export type ReplaceOutcome = 'written' | 'unchanged' | 'emptied' | 'absent';
+
+/**
+ * Replaces one month object with `rows` (unique by natural key) plus the rows of the current object that `keep`
+ * accepts (`null`: none, so the current object is not even decoded), `rows` winning on the same natural key, by a
+ * conditional write over the object read: it is never deleted first, so a reader (or a crash) sees the old object
+ * or the new one. An object left with no row is not written: `emptied` (the caller deletes it once everything
+ * else is written) or `absent`.
+ */
+export async function replaceMonthObject(
+  store: ObjectStore,
+  codec: ParquetCodec,
+  target: { table: TableName; month: string; userId: string },
+  rows: readonly Row[],
+  keep: ((row: Row) => boolean) | null,
+): Promise<ReplaceOutcome> {
+  const { table, month, userId } = target;
+  const def = tableDef(table);
+  const key = monthObjectKey(table, month, assertValidUserId(userId));
+  for (let attempt = 0; ; attempt++) {
+    const existing = await store.get(key);
+    const kept = existing && keep ? codec.read(table, existing.body).filter(keep) : [];
+    const merged = kept.length === 0 ? [...rows].sort(compareByKey(def)) : mergeRows(def, kept, rows);
+    if (merged.length === 0) return existing ? 'emptied' : 'absent';
+    const bytes = codec.write(table, merged);
+    if (existing && sameBytes(existing.body, bytes)) return 'unchanged';
+    try {
+      await store.put(key, bytes, existing ? { ifMatch: existing.etag } : { ifNoneMatch: true });
+      return 'written';
+    } catch (err) {
+      if (!(err instanceof WriteConflictError) || attempt >= MAX_CONFLICT_RETRIES) throw err;
+    }
+  }
 }
 
 /** Reads one month object of a user, [] when it does not exist. */

@@ -1,8 +1,13 @@
 // Raw vendor responses as stored under raw/: gzip JSON holding the exact response text plus where and
 // when it came from. `replay` rebuilds every table from these without calling the API.
+//
+// A windowed response is keyed by the window actually fetched, `raw/<source>/<endpoint>/user-<id>/<YYYY-MM>/
+// <from>_<to>.json.gz` (later pages `.p2`...), so a narrower fetch never lands on a wider one's key
+// (docs/decisions/0008-raw-keyed-by-window.md). Lakes written before hold month-named keys (`<YYYY-MM>.json.gz`,
+// with the window in `params`): everything here reads both.
 
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { ObjectStore, SourceId } from '../core/ports.ts';
+import type { SourceId, StreamName } from '../core/ports.ts';
 import { assertValidUserId } from '../core/user-id.ts';
 
 export interface RawRecord {
@@ -27,6 +32,55 @@ export function rawKey(source: SourceId, endpoint: string, userId: string, name:
   return `raw/${source}/${endpoint}/user-${userId}/${name}.json.gz`;
 }
 
+/** The name (rawKey's `name`) of a window's response: `<YYYY-MM>/<from>_<to>`, page 2 on `.p<page>`. */
+export function windowRawName(w: { month: string; from: string; to: string }, page = 1): string {
+  return `${w.month}/${w.from}_${w.to}${page > 1 ? `.p${page}` : ''}`;
+}
+
+/**
+ * The key a response gets when the one stored under its own key must stay (it holds rows the new one lacks):
+ * the fetch time is added to the name, before the page suffix (`..._<to>~<fetchedAt>.p2.json.gz`).
+ */
+export function variantRawKey(key: string, fetchedAt: number): string {
+  const m = /^(.*?)((?:\.p\d+)?\.json\.gz)$/.exec(key);
+  if (!m) throw new Error(`not a raw object key: ${key}`);
+  return `${m[1]}~${fetchedAt}${m[2]}`;
+}
+
+/** The window a windowed response was fetched for (from its params, in new and month-named records alike). */
+export function windowOfRecord(raw: RawRecord): { from: string; to: string } | undefined {
+  const from = raw.params?.from;
+  const to = raw.params?.to;
+  return typeof from === 'string' && typeof to === 'string' ? { from, to } : undefined;
+}
+
+/** The stream each endpoint's responses belong to (both sources; every endpoint ever written to raw/). */
+const ENDPOINT_STREAMS: Readonly<Record<string, StreamName>> = {
+  band_data: 'band',
+  activities: 'band',
+  sleep: 'band',
+  'sleep-hourly': 'band',
+  minutes: 'band',
+  'events/all_day_stress': 'stress',
+  'events/blood_oxygen': 'spo2',
+  'events/PaiHealthInfo': 'pai',
+  PaiSummary: 'pai',
+  'events/readiness': 'readiness',
+  workout_history: 'workouts',
+  sports: 'workouts',
+  workout_detail: 'workouts',
+  sportDetail: 'workouts',
+};
+
+export function streamOfEndpoint(endpoint: string): StreamName | undefined {
+  return ENDPOINT_STREAMS[endpoint];
+}
+
+/** Responses that hold one workout's series (keyed by trackid), as opposed to workout lists. */
+export function isWorkoutDetail(endpoint: string): boolean {
+  return endpoint === 'workout_detail' || endpoint === 'sportDetail';
+}
+
 export function encodeRawRecord(raw: RawRecord): Uint8Array {
   // mtime 0 in the gzip header (Node writes 0) keeps the bytes a pure function of the record.
   return new Uint8Array(gzipSync(Buffer.from(JSON.stringify(raw)), { level: 6 }));
@@ -44,18 +98,4 @@ export function decodeRawRecord(bytes: Uint8Array, key: string): RawRecord {
     throw new Error(`raw object ${key} lacks text/endpoint/userId`);
   }
   return { ...(r as RawRecord), key };
-}
-
-/** Stores a raw record; an identical response already stored under the key is kept (with its first fetch time). */
-export async function putRawRecord(store: ObjectStore, raw: RawRecord): Promise<void> {
-  const existing = await store.get(raw.key);
-  if (existing) {
-    try {
-      const old = decodeRawRecord(existing.body, raw.key);
-      if (old.text === raw.text && old.status === raw.status && old.url === raw.url) return;
-    } catch {
-      // An unreadable old object is simply replaced.
-    }
-  }
-  await store.put(raw.key, encodeRawRecord(raw), { contentType: 'application/gzip' });
 }

@@ -2,7 +2,7 @@
 // lease -> plan windows from the cursor -> fetch -> raw/ -> decode -> merge into month objects -> ledger -> cursor.
 // A crash anywhere repeats the step on the next run and produces the same objects: every write is idempotent.
 
-import { AuthExpiredError, LeaseHeldError, redact } from '../core/errors.ts';
+import { AuthExpiredError, LeaseHeldError, redact, StorageWriteError } from '../core/errors.ts';
 import { planSyncWindows, type SyncWindow } from '../core/plan.ts';
 import {
   type Cursor,
@@ -20,8 +20,10 @@ import { addDays, eachDay, localDateOf } from '../core/time.ts';
 import { assertValidUserId } from '../core/user-id.ts';
 import { appendRows, decodeRaw } from './decode-raw.ts';
 import { type ParquetCodec, writeTableRows } from './lake-writer.ts';
-import { putRawRecord, type RawRecord } from './raw-records.ts';
-import type { SyncSource, WindowedStream, WorkoutRef } from './source.ts';
+import { UserLease } from './lease.ts';
+import type { RawRecord } from './raw-records.ts';
+import { once, type RawFetch, removeSupersededRaw, rowKeysOf, storeRawFetch } from './raw-store.ts';
+import type { DecodedRaw, SyncSource, WindowedStream, WorkoutRef } from './source.ts';
 import { TzTimeline } from './tz-timeline.ts';
 
 export type EngineStep = 'raw' | 'lake' | 'ledger' | 'cursor';
@@ -78,7 +80,6 @@ export interface SyncReport {
 const DEFAULT_FIRST_DATE = '2015-01-01';
 /** UTC-12 (Baker Island): no one's calendar day starts later. */
 const EARLIEST_UTC_OFFSET_S = -12 * 3600;
-const DEFAULT_LEASE_TTL_MS = 15 * 60_000;
 const WORKOUT_FLUSH_EVERY = 40;
 
 function newStreamReport(): StreamReport {
@@ -87,6 +88,24 @@ function newStreamReport(): StreamReport {
 
 function errorText(err: unknown): string {
   return redact(err instanceof Error ? `${err.name}: ${err.message}` : String(err)).slice(0, 1000);
+}
+
+/** A response decoded, or what its decoder threw. */
+type Decoded = { out: DecodedRaw; err?: undefined } | { out?: undefined; err: unknown };
+
+function decodeOrError(raw: RawRecord, ctx: DecodeContext): Decoded {
+  try {
+    return { out: decodeRaw(raw, ctx) };
+  } catch (err) {
+    return { err };
+  }
+}
+
+/** The row keys the decoded responses of one fetch yield. */
+function keysOfDecoded(decoded: readonly Decoded[]): Set<string> {
+  const keys = new Set<string>();
+  for (const d of decoded) for (const k of d.out ? rowKeysOf(d.out.rows) : []) keys.add(k);
+  return keys;
 }
 
 function countRows(rows: TableRows): number {
@@ -122,9 +141,21 @@ function ledgerRow(e: LedgerEntry): Row {
   };
 }
 
+/** What a storage write was for: the periods that do not land when it fails. */
+interface StorageTarget {
+  user: UserRecord;
+  stream: StreamName;
+  periods: string[];
+  /** For the error message: `band 2026-11`, `workouts track:123..track:456`. */
+  what: string;
+  rawKey: string | null;
+  ledger: Map<string, LedgerEntry>;
+  sr: StreamReport;
+}
+
 export class SyncEngine {
-  /** When this engine last wrote each user's lease (one engine may sync several users at once). */
-  private readonly leaseRenewedAt = new Map<string, number>();
+  /** The lease of each user this engine is syncing (one engine may sync several users at once). */
+  private readonly leases = new Map<string, UserLease>();
 
   constructor(private readonly deps: EngineDeps) {}
 
@@ -135,20 +166,62 @@ export class SyncEngine {
     await this.holdLease(userId);
   }
 
-  /**
-   * Renews this worker's lease of the user; throws LeaseHeldError when another worker holds it now. Within the
-   * first half of the lease since the last renewal it is still ours for sure, so the state write is skipped.
-   */
+  /** Renews this run's lease of the user (lease.ts); LeaseHeldError when another run holds it now. */
   private async holdLease(userId: string): Promise<void> {
-    const { state, clock, leaseOwner } = this.deps;
-    const ttl = this.deps.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
-    const now = clock();
-    const last = this.leaseRenewedAt.get(userId);
-    if (last !== undefined && now - last < ttl / 2) return;
-    if (!(await state.acquireLease(userId, leaseOwner, now, ttl))) {
-      throw new LeaseHeldError(`user ${userId}: the lease expired and another worker holds it now; stopping`);
+    const lease = this.leases.get(userId);
+    if (!lease) throw new LeaseHeldError(`user ${userId}: this run does not hold the lease`);
+    await lease.renew();
+  }
+
+  /**
+   * A write to the lake's storage. When it fails, the periods it was for are marked failed (state first: `status`
+   * reads it, and the lake's store may be what failed; the ingest_ledger object as well if it still takes writes)
+   * and the user's run stops with StorageWriteError. The cursor has not passed those periods, so the next run
+   * fetches them again.
+   */
+  private async storageWrite<T>(write: () => Promise<T>, target: StorageTarget): Promise<T> {
+    try {
+      return await write();
+    } catch (err) {
+      if (err instanceof LeaseHeldError) throw err;
+      const { user, stream, periods } = target;
+      const error = `storage: ${errorText(err)}`;
+      const entries = this.failedEntries(
+        stream,
+        periods,
+        'failed',
+        error,
+        target.rawKey,
+        target.ledger,
+        target.sr,
+        user,
+      );
+      let marked = false;
+      try {
+        await this.deps.state.putLedger(entries);
+        for (const e of entries) target.ledger.set(`${e.stream}#${e.period}`, e);
+        marked = true;
+        await writeTableRows(this.deps.store, this.deps.codec, user.userId, { ingest_ledger: entries.map(ledgerRow) });
+      } catch (again) {
+        this.deps.log?.('error', 'failed periods not recorded', { userId: user.userId, error: errorText(again) });
+      }
+      throw new StorageWriteError(
+        `user ${user.userId}: the lake could not be written (${target.what}): ${errorText(err)}; ` +
+          `${marked ? `${periods.length} period(s) are marked failed, ` : ''}the cursor stays before them and the next run fetches them again`,
+        { cause: err },
+      );
     }
-    this.leaseRenewedAt.set(userId, now);
+  }
+
+  /** The row keys a stored response yields under the window's decode context (none when it does not decode). */
+  private keysAt(ctx: DecodeContext): (raw: RawRecord) => Set<string> {
+    return (raw) => {
+      try {
+        return rowKeysOf(decodeRaw(raw, ctx).rows);
+      } catch {
+        return new Set();
+      }
+    };
   }
 
   /** Writes ledger entries to state and to the ingest_ledger table; an unchanged outcome keeps its first fetched_at. */
@@ -171,12 +244,13 @@ export class SyncEngine {
     const { state, clock } = this.deps;
     const userId = assertValidUserId(user.userId);
     const report: SyncReport = { userId, streams: {}, authFailed: false, wrongRegionSuspected: false, errors: [] };
-    const leaseTtl = this.deps.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
-    const acquiredAt = clock();
-    if (!(await state.acquireLease(userId, this.deps.leaseOwner, acquiredAt, leaseTtl))) {
-      throw new LeaseHeldError(`another worker holds the lease of user ${userId}`);
-    }
-    this.leaseRenewedAt.set(userId, acquiredAt);
+    const lease = new UserLease(
+      { state, owner: this.deps.leaseOwner, clock, ttlMs: this.deps.leaseTtlMs },
+      userId,
+      'sync',
+    );
+    await lease.acquire();
+    this.leases.set(userId, lease);
     try {
       const timeline = new TzTimeline(user.tzOffsetS ?? null);
       const streams = (req.streams ?? source.streams).filter((s) => source.streams.includes(s));
@@ -238,8 +312,8 @@ export class SyncEngine {
       });
       return report;
     } finally {
-      this.leaseRenewedAt.delete(userId);
-      await state.releaseLease(userId, this.deps.leaseOwner);
+      this.leases.delete(userId);
+      await lease.release();
     }
   }
 
@@ -301,30 +375,56 @@ export class SyncEngine {
         }
         continue;
       }
-      for (const raw of raws) await putRawRecord(this.deps.store, raw);
-      await this.step('raw', userId, stream, w.month);
-
       if (stream !== 'band') await timeline.load(this.deps.store, this.deps.codec, userId, neighbourMonths(w));
       const ctx: DecodeContext = { userId, source: source.source, tzOffsetAt: timeline.offsetAt };
+      // Decoded before raw/ is written: what the fetch yields decides whether it may replace what is stored.
+      const decoded = raws.map((raw) => decodeOrError(raw, ctx));
+      const keys = once(() => keysOfDecoded(decoded));
+      const target: StorageTarget = {
+        user,
+        stream,
+        periods: days,
+        what: `${stream} ${w.month}`,
+        rawKey: null,
+        ledger,
+        sr,
+      };
+      const stored = await this.storageWrite(
+        () => storeRawFetch(this.deps.store, { records: raws, keys }, this.keysAt(ctx)),
+        target,
+      );
+      const fetched: RawFetch = { records: stored, keys };
+      target.rawKey = stored[0]?.key ?? null;
+      await this.step('raw', userId, stream, w.month);
+
       const rows: TableRows = {};
       const rejects = new Map<string, string>();
       let wholeWindowError: string | undefined;
-      for (const raw of raws) {
-        try {
-          const decoded = decodeRaw(raw, ctx);
-          appendRows(rows, decoded.rows);
-          for (const r of decoded.rejects) {
+      for (const [i, d] of decoded.entries()) {
+        if (d.out) {
+          appendRows(rows, d.out.rows);
+          for (const r of d.out.rejects) {
             if (r.period) rejects.set(r.period, r.message);
             else wholeWindowError = r.message;
           }
-        } catch (err) {
-          wholeWindowError = errorText(err);
-          if (err instanceof AuthExpiredError) {
-            await this.failPeriods(userId, stream, days, 'auth_failed', wholeWindowError, raw.key, ledger, sr, user);
-            report.authFailed = true;
-            report.errors.push(`${stream} ${w.month}: ${wholeWindowError}`);
-            return;
-          }
+          continue;
+        }
+        wholeWindowError = errorText(d.err);
+        if (d.err instanceof AuthExpiredError) {
+          await this.failPeriods(
+            userId,
+            stream,
+            days,
+            'auth_failed',
+            wholeWindowError,
+            stored[i]?.key ?? null,
+            ledger,
+            sr,
+            user,
+          );
+          report.authFailed = true;
+          report.errors.push(`${stream} ${w.month}: ${wholeWindowError}`);
+          return;
         }
       }
       if (stream === 'band')
@@ -340,14 +440,18 @@ export class SyncEngine {
           if (uncertain.has(d) && !rejects.has(d))
             rejects.set(d, `band data near ${d} did not land yet; its time zone is needed to place this day`);
       }
-      const written = await writeTableRows(this.deps.store, this.deps.codec, userId, rows);
+      const written = await this.storageWrite(
+        () => writeTableRows(this.deps.store, this.deps.codec, userId, rows),
+        target,
+      );
       sr.rowsWritten += countRows(rows);
       sr.objectsWritten += written.objectsWritten;
       await this.step('lake', userId, stream, w.month);
+      await this.removeRedundantRaw(userId, fetched, ctx);
 
       const perDay = rowsPerDay(stream, rows);
-      const rawKey = raws[0]?.key ?? null;
-      const fetchedAt = raws[0]?.fetchedAt ?? this.deps.clock();
+      const rawKey = target.rawKey;
+      const fetchedAt = stored[0]?.fetchedAt ?? this.deps.clock();
       const entries: LedgerEntry[] = days.map((day) => {
         const n = perDay.get(day) ?? 0;
         const error = rejects.get(day) ?? wholeWindowError ?? null;
@@ -368,7 +472,7 @@ export class SyncEngine {
       for (const e of entries) sr[e.status === 'written' ? 'written' : e.status === 'empty' ? 'empty' : 'failed']++;
       if (wholeWindowError || rejects.size)
         report.errors.push(`${stream} ${w.month}: ${wholeWindowError ?? [...rejects.values()][0]}`);
-      await this.writeLedger(userId, entries, ledger);
+      await this.storageWrite(() => this.writeLedger(userId, entries, ledger), target);
       await this.step('ledger', userId, stream, w.month);
 
       // The cursor is a high-water mark; failed days stay in the ledger and are retried from there.
@@ -379,6 +483,15 @@ export class SyncEngine {
       await this.step('cursor', userId, stream, w.month);
     }
     this.deps.onProgress?.({ userId, stream, done: windows.length, total: windows.length, label: 'done' });
+  }
+
+  /** Raw responses the new fetch made redundant go (raw-store.ts); a failure here loses nothing, so it only warns. */
+  private async removeRedundantRaw(userId: string, fetched: RawFetch, ctx: DecodeContext): Promise<void> {
+    try {
+      await removeSupersededRaw(this.deps.store, fetched, this.keysAt(ctx));
+    } catch (err) {
+      this.deps.log?.('warn', 'redundant raw responses not removed', { userId, error: errorText(err) });
+    }
   }
 
   /**
@@ -524,8 +637,6 @@ export class SyncEngine {
       }
     }
     await this.writeLedger(userId, closedLists, ledger);
-    for (const raw of listed.raws) await putRawRecord(this.deps.store, raw);
-    await this.step('raw', userId, stream, 'history');
     const toMs = req.to ? Date.parse(`${addDays(req.to, 1)}T00:00:00Z`) + 86_400_000 : Number.POSITIVE_INFINITY;
     const items = listed.items.filter((i) => i.startMs <= toMs);
     const months = new Set<string>();
@@ -537,22 +648,41 @@ export class SyncEngine {
       [...months].flatMap((m) => neighbourMonths({ month: m })),
     );
     const ctx: DecodeContext = { userId, source: source.source, tzOffsetAt: timeline.offsetAt };
+    const history = listed.raws.map((raw) => decodeOrError(raw, ctx));
+    const listTarget: StorageTarget = {
+      user,
+      stream,
+      periods: [`list:${today}`],
+      what: 'workouts list',
+      rawKey: null,
+      ledger,
+      sr,
+    };
+    const listKeys = once(() => keysOfDecoded(history));
+    const keysOf = this.keysAt(ctx);
+    const storedLists = await this.storageWrite(
+      () => storeRawFetch(this.deps.store, { records: listed.raws, keys: listKeys }, keysOf),
+      listTarget,
+    );
+    await this.step('raw', userId, stream, 'history');
 
     // Workout rows come from the history pages; keep only the listed (new or re-read) ones.
     const wanted = new Set(items.map((i) => i.trackid));
     const historyRows: Row[] = [];
-    for (const raw of listed.raws) {
-      try {
-        for (const r of decodeRaw(raw, ctx).rows.workout ?? []) if (wanted.has(Number(r.trackid))) historyRows.push(r);
-      } catch (err) {
-        report.errors.push(`workouts history ${raw.key}: ${errorText(err)}`);
-      }
+    for (const [i, h] of history.entries()) {
+      if (h.err !== undefined) report.errors.push(`workouts history ${storedLists[i]?.key}: ${errorText(h.err)}`);
+      for (const r of h.out?.rows.workout ?? []) if (wanted.has(Number(r.trackid))) historyRows.push(r);
     }
     const workoutRowById = new Map(historyRows.map((r) => [Number(r.trackid), r]));
 
     const uncertain = tzUncertainDays(ledger);
     let maxTrack = cursor?.lastTrackId;
-    let pending: { ref: WorkoutRef; raw: RawRecord | null; error?: string; auth?: boolean }[] = [];
+    let pending: { ref: WorkoutRef; raw: RawRecord | null; decoded?: Decoded; error?: string; auth?: boolean }[] = [];
+    /** The periods still to land if a storage write fails now, and what it was for. */
+    const pendingTarget = (more: string[] = []): StorageTarget => {
+      const periods = [...pending.map((p) => `track:${p.ref.trackid}`), ...more];
+      return { ...listTarget, periods, what: `workouts ${periods[0]}..${periods.at(-1)}` };
+    };
     const flush = async (): Promise<void> => {
       if (pending.length === 0) return;
       const rows: TableRows = { workout: [] };
@@ -568,13 +698,11 @@ export class SyncEngine {
         if (wrow && !error) rows.workout?.push(wrow);
         let n = wrow && !error ? 1 : 0;
         if (p.raw && !error) {
-          try {
-            const decoded = decodeRaw(p.raw, ctx);
+          const decoded = p.decoded?.out;
+          if (decoded) {
             n += countRows(decoded.rows);
             appendRows(rows, { workout_sample: decoded.rows.workout_sample ?? [] });
-          } catch (err) {
-            error = errorText(err);
-          }
+          } else error = errorText(p.decoded?.err);
         }
         const status: LedgerStatus = p.auth ? 'auth_failed' : error ? 'failed' : n > 0 ? 'written' : 'empty';
         entries.push({
@@ -600,12 +728,16 @@ export class SyncEngine {
         ]++;
         if (error) report.errors.push(`workout ${p.ref.trackid}: ${error}`);
       }
-      const written = await writeTableRows(this.deps.store, this.deps.codec, userId, rows);
+      const target = pendingTarget();
+      const written = await this.storageWrite(
+        () => writeTableRows(this.deps.store, this.deps.codec, userId, rows),
+        target,
+      );
       sr.rowsWritten += countRows(rows);
       sr.objectsWritten += written.objectsWritten;
       const last = pending[pending.length - 1]!.ref.trackid;
       await this.step('lake', userId, stream, `track:${last}`);
-      await this.writeLedger(userId, entries, ledger);
+      await this.storageWrite(() => this.writeLedger(userId, entries, ledger), target);
       await this.step('ledger', userId, stream, `track:${last}`);
       // Advance only over workouts that landed, in order; a failure stays in the ledger for a retry.
       const landedMax = Math.max(
@@ -629,10 +761,9 @@ export class SyncEngine {
     for (const [i, ref] of items.entries()) {
       if (i % 10 === 0)
         this.deps.onProgress?.({ userId, stream, done: i, total: items.length, label: `workout ${i}/${items.length}` });
+      let raw: RawRecord | undefined;
       try {
-        const raw = await source.fetchWorkoutDetail(ref);
-        await putRawRecord(this.deps.store, raw);
-        pending.push({ ref, raw });
+        raw = await source.fetchWorkoutDetail(ref);
       } catch (err) {
         const auth = err instanceof AuthExpiredError;
         pending.push({ ref, raw: null, error: errorText(err), auth });
@@ -640,6 +771,15 @@ export class SyncEngine {
           report.authFailed = true;
           break;
         }
+      }
+      if (raw) {
+        const decoded = decodeOrError(raw, ctx);
+        const fetch = { records: [raw], keys: once(() => keysOfDecoded([decoded])) };
+        const [stored] = await this.storageWrite(
+          () => storeRawFetch(this.deps.store, fetch, keysOf),
+          pendingTarget([`track:${ref.trackid}`]),
+        );
+        pending.push({ ref, raw: stored ?? raw, decoded });
       }
       if (pending.length >= WORKOUT_FLUSH_EVERY) {
         await this.step('raw', userId, stream, `track:${ref.trackid}`);

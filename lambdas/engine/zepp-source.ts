@@ -1,11 +1,12 @@
 // The Zepp app API as a sync source: month windows of band_data and events, paged workout history and
-// per-workout detail. Every response becomes a RawRecord with a stable key before anything decodes it.
+// per-workout detail. Every response becomes a RawRecord keyed by what was fetched (the window, the page's trackids,
+// the workout) before anything decodes it.
 
 import type { RawResponse, ZeppApi } from '../adapters/zepp-api.ts';
 import { AuthExpiredError, MalformedPayloadError } from '../core/errors.ts';
 import type { SyncWindow } from '../core/plan.ts';
 import { parseDate } from '../core/time.ts';
-import { type RawRecord, rawKey } from './raw-records.ts';
+import { type RawRecord, rawKey, windowRawName } from './raw-records.ts';
 import type { SyncSource, WindowedStream, WorkoutRef } from './source.ts';
 
 const EVENT_TYPES: Record<WindowedStream, string | undefined> = {
@@ -49,7 +50,7 @@ export class ZeppSource implements SyncSource {
   async fetchWindow(stream: WindowedStream, w: SyncWindow): Promise<RawRecord[]> {
     if (stream === 'band') {
       const res = await this.api.getBandData(w.from, w.to, 'detail');
-      return [this.record('band_data', w.month, res, { from: w.from, to: w.to })];
+      return [this.record('band_data', windowRawName(w), res, { from: w.from, to: w.to })];
     }
     const eventType = EVENT_TYPES[stream];
     if (!eventType) throw new Error(`zepp has no stream ${stream}`);
@@ -58,8 +59,7 @@ export class ZeppSource implements SyncSource {
     const out: RawRecord[] = [];
     for (let page = 1; page <= MAX_EVENT_PAGES; page++) {
       const res = await this.api.getEvents(eventType, fromMs, toMs, { limit: EVENTS_LIMIT });
-      const name = page === 1 ? w.month : `${w.month}.p${page}`;
-      out.push(this.record(`events/${eventType}`, name, res, { from: w.from, to: w.to }));
+      out.push(this.record(`events/${eventType}`, windowRawName(w, page), res, { from: w.from, to: w.to }));
       const items = (res.body as { items?: unknown })?.items;
       if (!Array.isArray(items)) throw new MalformedPayloadError('items', `events ${eventType} answered without items`);
       // No paging cursor exists: when a page is full, continue after its newest item.

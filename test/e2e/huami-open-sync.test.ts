@@ -164,11 +164,15 @@ describe('huami-open as a sync source, end to end', () => {
       expect(ledger.filter((e) => e.status !== 'written' && e.status !== 'empty')).toEqual([]);
       expect(ledger.every((e) => e.source === 'huami-open')).toBe(true);
     }
-    // raw responses under stable keys: one per resource and month, one per workout detail
+    // raw responses keyed by the window fetched: one per resource and month window, one per workout detail
     const raw = (await rt.store.list('raw/huami-open/')).filter((k) => k.includes(`/user-${amazfit().userId}/`));
-    expect(raw).toContain(`raw/huami-open/minutes/user-${amazfit().userId}/2026-11.json.gz`);
-    expect(raw).toContain(`raw/huami-open/sleep-hourly/user-${amazfit().userId}/2026-10.json.gz`);
-    expect(raw).toContain(`raw/huami-open/events/all_day_stress/user-${amazfit().userId}/2026-11.json.gz`);
+    const first = amazfit().firstDate;
+    expect(first.slice(0, 7)).toBe('2026-10');
+    expect(raw).toContain(`raw/huami-open/minutes/user-${amazfit().userId}/2026-11/2026-11-01_2026-11-20.json.gz`);
+    expect(raw).toContain(`raw/huami-open/sleep-hourly/user-${amazfit().userId}/2026-10/${first}_2026-10-31.json.gz`);
+    expect(raw).toContain(
+      `raw/huami-open/events/all_day_stress/user-${amazfit().userId}/2026-11/2026-11-01_2026-11-20.json.gz`,
+    );
     expect(raw.filter((k) => k.includes('/sportDetail/')).length).toBe(truthOfUser(amazfit()).workout!.length);
 
     // a second run re-reads the recent days and changes no table object
@@ -207,14 +211,21 @@ describe('huami-open as a sync source, end to end', () => {
   it('replay rebuilds identical tables from raw/ alone, with or without the configured offset', async () => {
     const tables = await lakeHashes(rt.lakeDir, 'tables/');
     const requests = sim.requests.length;
+    const lease = { state: rt.state, owner: 'test-replay', clock };
     for (const user of [amazfit(), mifit()]) {
-      const r = await replayUser({ store: rt.store, codec: rt.codec, userId: user.userId, tzOffsetS: user.tzOffsetS });
+      const r = await replayUser({
+        store: rt.store,
+        codec: rt.codec,
+        userId: user.userId,
+        tzOffsetS: user.tzOffsetS,
+        lease,
+      });
       expect(r.rejects).toEqual([]);
       expect(r.rows).toBeGreaterThan(30_000);
     }
     expect(await lakeHashes(rt.lakeDir, 'tables/')).toEqual(tables);
     // the raw records carry the offset they were fetched with, so a replay that is not told it agrees too
-    const r = await replayUser({ store: rt.store, codec: rt.codec, userId: mifit().userId });
+    const r = await replayUser({ store: rt.store, codec: rt.codec, userId: mifit().userId, lease });
     expect(r.rejects).toEqual([]);
     expect(await lakeHashes(rt.lakeDir, 'tables/')).toEqual(tables);
     expect(sim.requests.length).toBe(requests);

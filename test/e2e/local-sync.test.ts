@@ -55,7 +55,8 @@ describe('local sync against the simulator', () => {
       expect(await lakeHashes(rt.lakeDir)).toEqual(before);
 
       const tablesBefore = await lakeHashes(rt.lakeDir, 'tables/');
-      const replayed = await replayUser({ store: rt.store, codec: rt.codec, userId: ALICE });
+      const lease = { state: rt.state, owner: 'test-replay', clock };
+      const replayed = await replayUser({ store: rt.store, codec: rt.codec, userId: ALICE, lease });
       expect(replayed.rejects).toEqual([]);
       expect(await lakeHashes(rt.lakeDir, 'tables/')).toEqual(tablesBefore);
     } finally {
