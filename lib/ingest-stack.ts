@@ -154,9 +154,9 @@ export class IngestStack extends Stack {
 
     // ---- grants: each function gets what its job needs, through grant*() only.
     // Lake prefixes: the worker reads and writes raw responses and tables (removing superseded raw responses);
-    // replay reads raw/ and rewrites tables/, deleting month objects that no raw response supports. No function may delete an object *version*
-    // (s3:DeleteObjectVersion): the bucket's versions are the last line of defence against a bad write, so the
-    // read/write grants are spelled out instead of grantReadWrite (whose s3:DeleteObject* includes it).
+    // replay reads raw/ and rewrites tables/, deleting month objects that no raw response supports. No function
+    // may delete an object *version* (s3:DeleteObjectVersion): the bucket's versions are the last line of defence
+    // against a bad write, so the grants are spelled out instead of grantReadWrite (whose s3:DeleteObject* has it).
     for (const prefix of ['tables/*', 'raw/*']) {
       lakeBucket.grantRead(this.worker.fn, prefix);
       lakeBucket.grantPut(this.worker.fn, prefix);
