@@ -2,7 +2,7 @@
 // line gives (local folder + files, or AWS). A zepp user logs in with e-mail and password; a huami-open user
 // grants consent through the official OAuth2 authorization code flow, and only the resulting tokens are kept.
 
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
@@ -17,6 +17,7 @@ import {
 import type { HttpOptions } from '../adapters/zepp-api.ts';
 import { UpstreamError } from '../core/errors.ts';
 import type { SourceId, UserRecord } from '../core/ports.ts';
+import { UserLease } from '../engine/lease.ts';
 import type { Runtime } from './local-runtime.ts';
 import type { HuamiOpenTokens } from './open-source.ts';
 import { hostUrlOption } from './option-parsers.ts';
@@ -317,8 +318,21 @@ export async function removeUser(
 ): Promise<{ deletedObjects: number }> {
   const known = (await rt.state.getUser(userId)) !== undefined || (await rt.tokens.get(userId)) !== undefined;
   if (!known) throw new UsersCommandError(`no user ${userId}`);
-  await rt.tokens.delete(userId);
-  await rt.state.deleteUser(userId);
+  // Under the user's lease: a sync or replay running now would otherwise write the user (and their objects)
+  // back after the removal. The state store's deleteUser drops the lease with the rest.
+  const lease = new UserLease(
+    { state: rt.state, owner: `users-remove-${randomUUID()}`, clock: Date.now },
+    userId,
+    'removal',
+  );
+  await lease.acquire();
+  try {
+    await rt.tokens.delete(userId);
+    await rt.state.deleteUser(userId);
+  } catch (err) {
+    await lease.release();
+    throw err;
+  }
   if (!o.deleteData) return { deletedObjects: 0 };
   const keys = await userObjectKeys(rt, userId);
   for (let i = 0; i < keys.length; i += 1000) await rt.store.delete(keys.slice(i, i + 1000));

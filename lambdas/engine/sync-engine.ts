@@ -261,7 +261,8 @@ export class SyncEngine {
         try {
           const found = await source.discoverFirstDate(todayAt());
           firstDate = found?.date;
-          if (found?.certain) await state.putUser({ ...user, firstDate: found.date });
+          const stored = found?.certain ? await state.getUser(userId) : undefined;
+          if (found?.certain && stored) await state.putUser({ ...stored, firstDate: found.date });
         } catch (err) {
           if (!(err instanceof AuthExpiredError)) throw err;
           probeAuthError = errorText(err);
@@ -303,13 +304,16 @@ export class SyncEngine {
         }
       }
       await this.checkWrongRegion(req, report);
-      const fresh = (await state.getUser(userId)) ?? user;
+      // The user as stored now: a user removed while this run went on stays removed (never written back).
+      const fresh = await state.getUser(userId);
       const clean = !report.authFailed && report.errors.length === 0;
-      await state.putUser({
-        ...fresh,
-        wrongRegionSuspected: report.wrongRegionSuspected,
-        ...(clean ? { lastSuccessAt: clock() } : {}),
-      });
+      if (fresh) {
+        await state.putUser({
+          ...fresh,
+          wrongRegionSuspected: report.wrongRegionSuspected,
+          ...(clean ? { lastSuccessAt: clock() } : {}),
+        });
+      }
       return report;
     } finally {
       this.leases.delete(userId);
