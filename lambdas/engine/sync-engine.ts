@@ -571,7 +571,8 @@ export class SyncEngine {
           try {
             const decoded = decodeRaw(p.raw, ctx);
             n += countRows(decoded.rows);
-            appendRows(rows, { workout_sample: decoded.rows.workout_sample ?? [] });
+            // Every table the detail gives (samples, pauses, laps); the workout row comes from the history page.
+            appendRows(rows, { ...decoded.rows, workout: [] });
           } catch (err) {
             error = errorText(err);
           }
