@@ -8,7 +8,7 @@
 import { WORKOUT_TYPE_NAMES } from '../lambdas/core/decode-workouts.ts';
 import { type Row, TABLES, type TableName, type TableRows } from '../lambdas/core/schema-registry.ts';
 import { eachDay } from '../lambdas/core/time.ts';
-import { dayEvents, MINUTES_PER_DAY, type SimUser, workoutModel } from './users.ts';
+import { type DetailSeries, dayEvents, MINUTES_PER_DAY, type SimUser, workoutModel } from './users.ts';
 
 const SOURCE = 'zepp';
 const MINUTE_MS = 60_000;
@@ -183,7 +183,55 @@ function workoutRows(user: SimUser, date: string, rows: TableRows): void {
     const samples = rows.workout_sample ?? [];
     rows.workout_sample = samples;
     for (const t of [...bySecond.keys()].sort((a, b) => a - b)) samples.push(bySecond.get(t)!);
+    segmentRows(d, base, rows);
   }
+}
+
+/** workout_pause and workout_lap: the documented meaning of each field (-1 index, -1 HR, -2000000 altitude: null). */
+function segmentRows(d: DetailSeries, base: Row, rows: TableRows): void {
+  d.pauses.forEach((p, i) => {
+    add(rows, 'workout_pause', {
+      ...base,
+      trackid: d.trackid,
+      pause_index: i,
+      start_ts: p.start * 1000,
+      end_ts: (p.start + p.duration) * 1000,
+      duration_s: p.duration,
+      start_gps_index: p.startIndex === -1 ? null : p.startIndex,
+      end_gps_index: p.endIndex === -1 ? null : p.endIndex,
+      pause_type: p.type,
+    });
+  });
+  const extendedColumns = [
+    'avg_pace_s_per_m',
+    'max_pace_s_per_m',
+    'ascent_distance_m',
+    'avg_stroke_speed',
+    'stroke_time',
+    'stroke_efficiency',
+    'calories',
+    'avg_frequency',
+    'avg_cadence',
+    'lap_type',
+  ];
+  d.laps.forEach((l, i) => {
+    const extended = Object.fromEntries(extendedColumns.map((c, k) => [c, l.extended?.[k] ?? null]));
+    add(rows, 'workout_lap', {
+      ...base,
+      trackid: d.trackid,
+      lap_index: i,
+      vendor_index: l.index,
+      duration_s: l.runTimeS,
+      distance_m: l.distanceM,
+      geohash: l.geohash,
+      avg_hr: l.avgHr === -1 ? null : l.avgHr,
+      end_ts: (d.trackid + l.offsetS) * 1000,
+      altitude_m: l.altitudeM === -2_000_000 ? null : l.altitudeM,
+      ascent_m: l.ascendM,
+      descent_m: l.descendM,
+      ...extended,
+    });
+  });
 }
 
 function eventRows(user: SimUser, date: string, rows: TableRows): void {
@@ -300,6 +348,8 @@ export function groundTruthRows(user: SimUser, range?: { from: string; to: strin
     sleep_stage: [],
     workout: [],
     workout_sample: [],
+    workout_pause: [],
+    workout_lap: [],
     stress: [],
     spo2: [],
     pai: [],

@@ -35,6 +35,13 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { naturalKeyOf, type Row, type TableName, type TableRows, tableDef } from '../lambdas/core/schema-registry.ts';
 import { addDays, eachDay, localDateOf, parseDate } from '../lambdas/core/time.ts';
+import {
+  encodeLapPace,
+  encodeOpenPauses,
+  type OpenSegments,
+  openSegmentRows,
+  openSegments,
+} from './huami-open-segments.ts';
 
 export interface HuamiOpenSimUserSpec {
   userId?: string;
@@ -196,6 +203,8 @@ interface WorkoutModel {
   distanceSeries: { t: number; m: number }[];
   gait: { t: number; steps: number; stride: number; cadence: number }[];
   speed: { t: number; centi: number }[];
+  /** pauses and laps (sim/huami-open-segments.ts), drawn from their own stream */
+  segments: OpenSegments;
 }
 
 interface PaiModel {
@@ -318,6 +327,7 @@ function buildWorkout(r: ReturnType<typeof prng>, midnightMs: number): WorkoutMo
     distanceSeries,
     gait,
     speed,
+    segments: { pauses: [], laps: [] },
   };
 }
 
@@ -329,6 +339,9 @@ function buildDay(seed: number, user: HuamiOpenSimUser, date: string, today: str
   const lastMinute = date === today ? 719 : 1439;
   const gap = r.next() < 0.5 ? { from: r.int(600, 1200), len: r.int(20, 90) } : null;
   const workout = date !== today && r.next() < 0.35 ? buildWorkout(r, midnightMs) : null;
+  // Their own stream, so the day's other values stay what they were before pauses and laps existed.
+  if (workout)
+    workout.segments = openSegments(workout, prng(hashString(`${seed}|${user.userId}|${workout.trackId}|segments`)));
   const wStart = workout ? Math.floor((workout.trackId * 1000 - midnightMs) / MINUTE_MS) : -1;
   const wEnd = workout ? wStart + Math.ceil(workout.sportTime / 60) : -1;
   const minutes: MinuteModel[] = [];
@@ -478,11 +491,11 @@ function encodeSportDetail(w: WorkoutModel, device: string): Record<string, stri
     pace: joinEntries(w.gps.map(() => (w.averagePace > 0 ? (1 / w.averagePace).toFixed(2) : '0.00'))),
     gait,
     speed,
-    pause: '',
+    pause: encodeOpenPauses(w.segments.pauses),
     heartRate: cumulative(w.hr.map((s) => ({ t: s.t, v: s.hr }))),
     kilometerPace: '',
     milePace: '',
-    lapPace: '',
+    lapPace: encodeLapPace(w.segments.laps),
   };
 }
 
@@ -611,6 +624,9 @@ function groundTruthOf(user: HuamiOpenSimUser, days: DayModel[]): TableRows {
       for (const g of w.gait) Object.assign(at(g.t), { steps: g.steps, stride_cm: g.stride, cadence: g.cadence });
       for (const s of w.speed) at(s.t).speed = s.centi / 100;
       for (const row of samples.values()) push('workout_sample', row);
+      const segments = openSegmentRows(w.trackId, w.segments);
+      for (const row of segments.workout_pause) push('workout_pause', { local_date: wDate, tz_offset_s: tz, ...row });
+      for (const row of segments.workout_lap) push('workout_lap', { local_date: wDate, tz_offset_s: tz, ...row });
     }
     const p = day.pai;
     push('pai', {

@@ -7,6 +7,7 @@ import { addDays } from '../lambdas/core/time.ts';
 import { encodeHistoryItem, encodeMinuteBlobs, encodeSummary, encodeWorkoutDetail } from './encoders.ts';
 import { type FaultDecision, FaultInjector, type FaultKind, type FaultSpec } from './faults.ts';
 import { EVENT_TYPES, eventsBetween, isDate, MINUTES_PER_DAY, type SimUser, workoutModel } from './users.ts';
+import { encodeLaps } from './workout-laps.ts';
 
 export const HISTORY_PAGE_SIZE = 200;
 const REDIRECT_BASE = 'https://s3-us-west-2.amazonws.com/hm-registration/successsignin.html';
@@ -419,7 +420,9 @@ export class SimServer {
     const found = user.findWorkout(trackid);
     if (!found) return legacyParamError(`no track ${trackid}`);
     const model = workoutModel(user, found);
-    return legacyOk(encodeWorkoutDetail({ ...model.detail, source: model.device.trackSource }));
+    return legacyOk(
+      encodeWorkoutDetail({ ...model.detail, laps: encodeLaps(model.detail.laps), source: model.device.trackSource }),
+    );
   }
 
   /** Items with from <= timestamp <= to (ms), oldest first, at most `limit` (default 1000). */

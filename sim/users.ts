@@ -10,6 +10,7 @@
 // - "today" is partial: nothing after the cut-off minute (0x7E / 254 minutes at the tail).
 
 import { addDays, daysBetween, eachDay, localDateOf, localMidnightMs, parseDate } from '../lambdas/core/time.ts';
+import { autoPauses, lapsOf, type SimLap, type SimPause } from './workout-laps.ts';
 
 // ---------------------------------------------------------------- seeded random numbers
 
@@ -736,7 +737,9 @@ export interface DetailSeries {
   gait: { t: number; steps: number; strideCm: number; cadence: number }[];
   speed: { t: number; mps: number }[];
   pressure: { t: number; pa: number }[];
-  pauses: { start: number; duration: number; startIndex: number; endIndex: number; type: number }[];
+  /** in time order */
+  pauses: SimPause[];
+  laps: SimLap[];
 }
 
 export interface WorkoutModel {
@@ -781,6 +784,7 @@ export function workoutModel(user: SimUser, found: { plan: WorkoutPlan; date: st
     speed: [],
     pressure: [],
     pauses: [],
+    laps: [],
   };
   let meters = 0;
   let steps = 0;
@@ -850,8 +854,13 @@ export function workoutModel(user: SimUser, found: { plan: WorkoutPlan; date: st
     );
     detail.pauses.push({ start, duration: plan.pauseS, startIndex: index, endIndex: index, type: 2 });
   }
+  // Auto pauses and laps come from their own stream: the values drawn above stay what they were.
+  const segments = user.rng('workout-segments', plan.trackid);
+  detail.pauses.push(...autoPauses(detail, type, plan.durationS, segments));
+  detail.pauses.sort((a, b) => a.start - b.start);
+  detail.laps = lapsOf(detail, type, end, segments);
   const hrs = detail.heartRate.map((h) => h.hr).filter((h) => h > 0);
-  const runTimeS = plan.durationS - plan.pauseS;
+  const runTimeS = plan.durationS - detail.pauses.reduce((sum, p) => sum + p.duration, 0);
   let ascent = 0;
   let descent = 0;
   let prevAlt: number | null = null;

@@ -1,4 +1,4 @@
-// `zepp-lake export gpx|csv`: workouts as GPX 1.1 files (position, elevation, time, heart rate) and any lake table
+// `zepp-lake export gpx|csv` (and `fit`, in export-fit.ts, on the same plumbing): workouts as GPX 1.1 files (position, elevation, time, heart rate) and any lake table
 // as RFC 4180 CSV, read from the lake with DuckDB (the same views `query` uses).
 //
 //   export gpx --workout TRACKID [--user ID] [--out FILE|-]     one workout (default file: ./<user>_<date>_<trackid>.gpx)
@@ -57,16 +57,16 @@ export const processIo: ExportIo = {
 
 // ---------------------------------------------------------------- small parts
 
-function sqlString(text: string): string {
+export function sqlString(text: string): string {
   return `'${text.replace(/'/g, "''")}'`;
 }
 
-function checkRange(from: string | undefined, to: string | undefined): void {
+export function checkRange(from: string | undefined, to: string | undefined): void {
   if (from && to && from > to) throw new ExportError(`--from ${from} is after --to ${to}: swap them`);
 }
 
 /** `local_date` bounds and the user as SQL conditions. */
-function filters(opts: { user?: string; from?: string; to?: string }): string[] {
+export function filters(opts: { user?: string; from?: string; to?: string }): string[] {
   const where: string[] = [];
   if (opts.user) where.push(`user_id = ${sqlString(opts.user)}`);
   if (opts.from) where.push(`local_date >= DATE ${sqlString(opts.from)}`);
@@ -75,18 +75,20 @@ function filters(opts: { user?: string; from?: string; to?: string }): string[] 
 }
 
 /** Progress on stderr: `--quiet` silences it, `--json` makes it JSON lines (stdout keeps the summary). */
-function exportProgress(opts: { quiet?: boolean; json?: boolean }, io: ExportIo): ProgressSink {
+export function exportProgress(opts: { quiet?: boolean; json?: boolean }, io: ExportIo): ProgressSink {
   return createProgress({ quiet: opts.quiet, json: opts.json, verb: 'export', stream: io.progressStream });
 }
 
-const whereClause = (conditions: readonly string[]) => (conditions.length ? ` WHERE ${conditions.join(' AND ')}` : '');
+export const whereClause = (conditions: readonly string[]) =>
+  conditions.length ? ` WHERE ${conditions.join(' AND ')}` : '';
 
 /** Opens the lake for reading; with `--backend aws` the bucket's tables/ are mirrored to a local folder first. */
 export async function openExportLake(rt: Pick<Runtime, 'lakeDir' | 'queryDir' | 'store'>): Promise<LakeDb> {
   return openLakeDb(await queryableLakeDir(rt));
 }
 
-async function writeTextFile(path: string, text: string): Promise<void> {
+/** Writes a whole file (text, or the bytes of a FIT file), making its folder. */
+export async function writeTextFile(path: string, text: string | Uint8Array): Promise<void> {
   try {
     await mkdir(dirname(path), { recursive: true });
     await writeFile(path, text);
@@ -181,7 +183,7 @@ async function samplesOf(db: LakeDb, userId: string, month: string, trackids: re
   return byTrack;
 }
 
-async function findWorkout(db: LakeDb, trackidText: string, user: string | undefined, lake: string) {
+export async function findWorkout(db: LakeDb, trackidText: string, user: string | undefined, lake: string) {
   if (!/^\d{1,19}$/.test(trackidText)) {
     throw new ExportError(
       `--workout takes a trackid (the workout's start in epoch seconds), got "${trackidText}"; ${LIST_WORKOUTS_HINT}`,
@@ -484,7 +486,7 @@ function exportRuntime(cmd: Command): Runtime {
   return openLocalRuntime(o);
 }
 
-async function withLake<T>(cmd: Command, fn: (db: LakeDb, lake: string) => Promise<T>): Promise<T> {
+export async function withLake<T>(cmd: Command, fn: (db: LakeDb, lake: string) => Promise<T>): Promise<T> {
   const rt = exportRuntime(cmd);
   let db: LakeDb;
   try {
@@ -500,7 +502,7 @@ async function withLake<T>(cmd: Command, fn: (db: LakeDb, lake: string) => Promi
 }
 
 export function registerExportCommand(program: Command, io: ExportIo = processIo): Command {
-  const exp = program.command('export').description('workouts as GPX files, tables as CSV');
+  const exp = program.command('export').description('workouts as GPX or FIT files, tables as CSV');
 
   exp
     .command('gpx')

@@ -15,6 +15,7 @@ import { replayUser } from '../engine/replay.ts';
 import { openAwsRuntime, queryableLakeDir } from './aws-runtime.ts';
 import { adviseError, EXIT, EXIT_CODES_HELP, type LoginHint } from './error-advice.ts';
 import { registerExportCommand } from './export-command.ts';
+import { registerExportFitCommand } from './export-fit.ts';
 import { type GlobalOptions, openLocalRuntime, type Runtime } from './local-runtime.ts';
 import { registerMcpCommand } from './mcp-command.ts';
 import { bucketOption, dateOption, folderOption, hostUrlOption, userIdOption } from './option-parsers.ts';
@@ -446,7 +447,7 @@ export function buildProgram(): Command {
     });
 
   registerUsersCommand(program, { runtimeOf, promptHidden });
-  registerExportCommand(program);
+  registerExportFitCommand(registerExportCommand(program));
   registerMcpCommand(program, { runtimeOf });
 
   return program;

@@ -20,6 +20,17 @@ const UNITLESS: Readonly<Record<string, string>> = {
   min_stress: 'stress 1-100',
   max_stress: 'stress 1-100',
   trackid: 'id (start, epoch seconds)',
+  pause_index: 'position',
+  lap_index: 'position',
+  vendor_index: 'index',
+  start_gps_index: 'index',
+  end_gps_index: 'index',
+  pause_type: 'code',
+  lap_type: 'code',
+  avg_stroke_speed: 'vendor value (unit undocumented)',
+  stroke_time: 'vendor value (unit undocumented)',
+  stroke_efficiency: 'vendor value (unit undocumented)',
+  avg_frequency: 'vendor value (unit undocumented)',
 };
 
 const BY_NAME: readonly [RegExp, string][] = [

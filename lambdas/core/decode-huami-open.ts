@@ -42,6 +42,8 @@
 //   samplingTime (GPS time deltas), latitudeLongitude,
 //   altitude, heartRate, distance, gait, speed, decoded by the shared series decoders of decode-workouts.ts
 //   (errors name the official field). pressure_pa null (no air pressure series in the official API).
+//   `pause` -> workout_pause and `lapPace` -> workout_lap, the app API's `pause` and `lap` formats
+//   (decode-workout-segments.ts); kilometerPace / milePace stay in raw/ like the app API's kilo_pace.
 // - PaiSummary -> pai: ts = timestamp, local_date = the date part of calendarDay. The doc's example says
 //   "2019-12-27 +0000" with a timestamp of 2019-12-27 00:00 +08:00, so the " +0000" suffix is not trusted:
 //   tz_offset_s is ctx.tzOffsetS.
@@ -52,6 +54,7 @@
 // - profile, devices -> no rows (validated only).
 
 import { decodeEvents } from './decode-events.ts';
+import { decodeLapRows, decodePauseRows } from './decode-workout-segments.ts';
 import {
   decodeDistanceSeries,
   decodeGaitSeries,
@@ -131,7 +134,7 @@ function decodeResource(resource: HuamiOpenResource, body: unknown, ctx: HuamiOp
     case 'sports':
       return { workout: decodeSports(body, ctx) };
     case 'sportDetail':
-      return { workout_sample: decodeSportDetail(body, ctx) };
+      return decodeSportDetail(body, ctx);
     case 'PaiSummary':
       return { pai: decodePaiSummary(body, ctx) };
     case 'events':
@@ -401,7 +404,7 @@ function withOfficialNames<T>(decode: () => T): T {
   }
 }
 
-function decodeSportDetail(body: unknown, ctx: HuamiOpenDecodeContext): Row[] {
+function decodeSportDetail(body: unknown, ctx: HuamiOpenDecodeContext): TableRows {
   if (!isObject(body)) throw new MalformedPayloadError('body', 'expected the sportDetail object');
   const trackid = required(num(body.trackId, 'trackId'), 'trackId');
   const { tz, off } = zoneOf(ctx, saneMs(trackid * 1000, 'trackId'));
@@ -447,7 +450,15 @@ function decodeSportDetail(body: unknown, ctx: HuamiOpenDecodeContext): Row[] {
     row.cadence = s.cadence;
   }
   for (const s of withOfficialNames(() => decodeSpeedSeries(body.speed, trackid))) at(s.t).speed = s.mps;
-  return [...bySecond.values()].sort((a, b) => (a.ts as number) - (b.ts as number));
+  const rows: TableRows = {
+    workout_sample: [...bySecond.values()].sort((a, b) => (a.ts as number) - (b.ts as number)),
+  };
+  const segment = { user_id: ctx.userId, local_date: localDate, tz_offset_s: tz, trackid, source: SOURCE };
+  const pauses = decodePauseRows(body.pause, 'pause', segment);
+  if (pauses.length > 0) rows.workout_pause = pauses;
+  const laps = decodeLapRows(body.lapPace, 'lapPace', segment);
+  if (laps.length > 0) rows.workout_lap = laps;
+  return rows;
 }
 
 // ------------------------------------------------------------------------------------------ PAI

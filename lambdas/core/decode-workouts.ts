@@ -1,6 +1,8 @@
 // sport/run/history.json -> workout rows; sport/run/detail.json -> workout_sample rows (one per second
-// that any series touches). The series formats and rules are docs/decoding-rules.md and reference §4.2.
+// that any series touches), plus workout_pause and workout_lap rows (decode-workout-segments.ts). The series
+// formats and rules are docs/decoding-rules.md and reference §4.2.
 
+import { decodeLapRows, decodePauseRows, type WorkoutSegmentBase } from './decode-workout-segments.ts';
 import { MalformedPayloadError } from './errors.ts';
 import type { DecodeContext } from './ports.ts';
 import { assertRowsFit, saneMs } from './row-guard.ts';
@@ -339,5 +341,16 @@ export function decodeWorkoutDetail(detail: unknown, summaryItem: unknown | unde
   const samples = [...bySecond.values()].sort((a, b) => (a.ts as number) - (b.ts as number));
   const rows: TableRows = { workout_sample: samples };
   if (workout) rows.workout = [workout];
+  const segment: WorkoutSegmentBase = {
+    user_id: ctx.userId,
+    local_date: localDate,
+    tz_offset_s: tz,
+    trackid,
+    source: ctx.source,
+  };
+  const pauses = decodePauseRows(data.pause, 'pause', segment);
+  if (pauses.length > 0) rows.workout_pause = pauses;
+  const laps = decodeLapRows(data.lap, 'lap', segment);
+  if (laps.length > 0) rows.workout_lap = laps;
   return assertRowsFit(rows);
 }

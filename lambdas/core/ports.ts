@@ -5,13 +5,13 @@ import type { Row, TableName } from './schema-registry.ts';
 
 export type SourceId = 'zepp' | 'huami-open';
 
-/** A stream is one kind of vendor fetch with its own cursor; `band` feeds four tables, `workouts` two. */
+/** A stream is one kind of vendor fetch with its own cursor; `band` feeds four tables, `workouts` four. */
 export const STREAMS = ['band', 'workouts', 'stress', 'spo2', 'pai', 'readiness'] as const;
 export type StreamName = (typeof STREAMS)[number];
 
 export const STREAM_TABLES: Readonly<Record<StreamName, readonly TableName[]>> = {
   band: ['activity_minute', 'daily_summary', 'sleep_session', 'sleep_stage'],
-  workouts: ['workout', 'workout_sample'],
+  workouts: ['workout', 'workout_sample', 'workout_pause', 'workout_lap'],
   stress: ['stress'],
   spo2: ['spo2'],
   pai: ['pai'],

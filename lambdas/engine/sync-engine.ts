@@ -705,7 +705,8 @@ export class SyncEngine {
           const decoded = p.decoded?.out;
           if (decoded) {
             n += countRows(decoded.rows);
-            appendRows(rows, { workout_sample: decoded.rows.workout_sample ?? [] });
+            // Every table the detail gives (samples, pauses, laps); the workout row comes from the history page.
+            appendRows(rows, { ...decoded.rows, workout: [] });
           } else error = errorText(p.decoded?.err);
         }
         const status: LedgerStatus = p.auth ? 'auth_failed' : error ? 'failed' : n > 0 ? 'written' : 'empty';

@@ -49,7 +49,10 @@ describe('decodePayload', () => {
     const withHistory = decodePayload('workout-detail', fixture(DETAIL), { summary: fixture(HISTORY), userId: 'me' });
     expect(withHistory).toEqual(withItem);
     expect(withItem[0]!.table).toBe('workout');
-    expect(withItem.filter((r) => r.table === 'workout_sample')).toHaveLength(withItem.length - 1);
+    // The real walk has six auto pauses and no laps: every other row is a sample.
+    expect(withItem.filter((r) => r.table === 'workout_pause')).toHaveLength(6);
+    expect(withItem.filter((r) => r.table === 'workout_lap')).toHaveLength(0);
+    expect(withItem.filter((r) => r.table === 'workout_sample')).toHaveLength(withItem.length - 1 - 6);
     const otherHistory = { code: 1, data: { next: -1, summary: [{ trackid: '1' }] } };
     expect(() => decodePayload('workout-detail', fixture(DETAIL), { summary: otherHistory })).toThrow(
       MalformedPayloadError,

@@ -346,6 +346,21 @@ const readinessAndPai = {
   ],
 };
 
+/**
+ * Pauses and laps: the real walk's pause series, and laps in the documented 9- and 19-field forms (the captures
+ * have none), so the mutations land on them instead of on the long series around them.
+ */
+const segments = {
+  trackid: 1542558074,
+  pause: (zepp(DETAIL_DATA) as { pause: string }).pause,
+  lap: '0,724,1000,wx4g0b7x,116,725,113,2,3;1,802,1000,esupmuf8sk72,118,1527,98.5,0,15,0.8,0.61,0,0,0,0,40,105,106,0;',
+};
+const officialSegments = {
+  trackId: '1492680712',
+  pause: (huamiOpen('users_sportDetail') as { pause: string }).pause,
+  lapPace: `${(huamiOpen('users_sportDetail') as { lapPace: string }).lapPace};1,1010,1500,wx4ey4457nym,92,2040,84,3,1;`,
+};
+
 const huamiResource = (resource: HuamiOpenResource, base: unknown, extra: Partial<HuamiOpenDecodeContext> = {}) => ({
   name: `huami-open ${resource}`,
   base,
@@ -385,6 +400,7 @@ const TARGETS: Target[] = [
     decode: (b) => decodeWorkoutDetail(b, undefined, ctx),
     envelope: self,
   },
+  { name: 'workout detail pauses and laps', base: segments, decode: (b) => decodeWorkoutDetail(b, undefined, ctx) },
   { name: 'events stress', base: stressEvents, decode: (b) => decodeEvents(b, ctx) },
   {
     name: 'events spo2 click',
@@ -414,6 +430,7 @@ const TARGETS: Target[] = [
   }),
   huamiResource('sports', huamiOpen('users_sports')),
   huamiResource('sportDetail', huamiOpen('users_sportDetail')),
+  { ...huamiResource('sportDetail', officialSegments), name: 'huami-open sportDetail pauses and laps' },
   huamiResource('PaiSummary', huamiOpen('users_openData_PaiSummary')),
   huamiResource('events', huamiOpen('events_users_events_PaiHealthInfo'), { eventType: 'PaiHealthInfo' }),
   { name: 'decodePayload band-data', base: zepp(BAND), decode: (b) => payloadRows('band-data', b), envelope: self },

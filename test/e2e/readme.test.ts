@@ -23,6 +23,9 @@ const COVERED_ELSEWHERE: Readonly<Record<string, string>> = {
   'npx cdk deploy --all -c stage=prod -c alarmEmail=you@example.com': 'test/infra/synth.test.ts',
   'npx zepp-lake users add --backend aws --source huami-open --client-id <id> --listen 8765':
     'test/e2e/users-command.test.ts',
+  'npx zepp-lake export fit --workout <trackid> --out run.fit': 'test/e2e/export-fit.test.ts',
+  'npx zepp-lake export fit --backend aws --from 2026-01-01 --to 2026-12-31 --out-dir fit':
+    'test/e2e/export-fit.test.ts',
 };
 
 interface Block {
@@ -176,6 +179,10 @@ describe('every command in the README', () => {
     const gpx = await readdir(join(dir, 'gpx'));
     expect(gpx.length).toBeGreaterThan(0);
     expect(gpx.every((f) => /^\d+_2026-10-\d\d_\d+\.gpx$/.test(f))).toBe(true);
+    // Every workout of October, GPS or not, as a FIT file: at least as many as there are GPX files.
+    const fit = await readdir(join(dir, 'fit'));
+    expect(fit.length).toBeGreaterThanOrEqual(gpx.length);
+    expect(fit.every((f) => /^\d+_2026-10-\d\d_\d+\.fit$/.test(f))).toBe(true);
     expect(existsSync(join(rt.lakeDir, 'report.html'))).toBe(true);
   }, 600_000);
 
