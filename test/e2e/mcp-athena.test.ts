@@ -231,7 +231,19 @@ describe('zepp-lake mcp --backend aws (Athena through a recording server)', () =
 
   it('stops a query still running at the time cap, on Athena too', async () => {
     const slow = await startMcp(
-      ['mcp', '--backend', 'aws', '--bucket', 'b', '--table', table, '--workgroup', WORKGROUP, '--timeout', '2'],
+      [
+        'mcp',
+        '--backend',
+        'aws',
+        '--bucket',
+        'zepp-lake-test-bucket',
+        '--table',
+        table,
+        '--workgroup',
+        WORKGROUP,
+        '--timeout',
+        '2',
+      ],
       env,
     );
     try {
@@ -254,7 +266,9 @@ describe('zepp-lake mcp --backend aws (Athena through a recording server)', () =
   }, 120_000);
 
   it('needs the workgroup, and says where to find it', async () => {
-    await expect(startMcp(['mcp', '--backend', 'aws', '--bucket', 'b', '--table', table], env)).rejects.toThrow(
+    await expect(
+      startMcp(['mcp', '--backend', 'aws', '--bucket', 'zepp-lake-test-bucket', '--table', table], env),
+    ).rejects.toThrow(
       /mcp --backend aws needs the Athena workgroup: --workgroup or ZEPP_LAKE_WORKGROUP \(zepp-lake-<stage>\)/,
     );
   }, 120_000);

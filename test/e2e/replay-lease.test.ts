@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { syncUsers } from '../../lambdas/cli/sync-command.ts';
+import { BUSY_MESSAGE, syncUsers } from '../../lambdas/cli/sync-command.ts';
 import type { ObjectStore } from '../../lambdas/core/ports.ts';
 import { replayUser } from '../../lambdas/engine/replay.ts';
 import type { LambdaRuntime } from '../../lambdas/shared/aws-runtime.ts';
@@ -74,7 +74,7 @@ describe('replay and sync share the per-user lease', () => {
     }
   }, 120_000);
 
-  it('a sync that starts while a replay of the user runs gets LeaseHeldError', async () => {
+  it('a sync that starts while a replay of the user runs leaves the user alone and reports them busy', async () => {
     const rt = await tempRuntime();
     try {
       await loginAll(rt, sim, [local.userId]);
@@ -91,7 +91,7 @@ describe('replay and sync share the per-user lease', () => {
         async put(key, body, options) {
           if (key.startsWith('tables/daily_summary/') && typeof syncOutcome === 'string')
             syncOutcome = await syncUsers(rt, { quiet: true, clock: simClock, http: FAST_HTTP }).then(
-              () => 'the sync ran',
+              (reports) => reports,
               (err: unknown) => err,
             );
           return rt.store.put(key, body, options);
@@ -103,8 +103,10 @@ describe('replay and sync share the per-user lease', () => {
         userId: local.userId,
         lease: { state: rt.state, owner: 'test-replay', clock: simClock },
       });
-      expect(syncOutcome).toBeInstanceOf(Error);
-      expect((syncOutcome as Error).name).toBe('LeaseHeldError');
+      // The sync ran while the replay held the user: it must report them busy and write nothing for them.
+      expect(syncOutcome).toEqual([
+        expect.objectContaining({ userId: local.userId, busy: true, errors: [BUSY_MESSAGE] }),
+      ]);
       expect(await rt.state.acquireLease(local.userId, OTHER, simClock(), LEASE_MS)).toBe(true);
     } finally {
       await rt.cleanup();
