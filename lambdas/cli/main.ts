@@ -274,7 +274,9 @@ export function buildProgram(): Command {
         user: o.user as string | undefined,
         aws,
       });
-      if (o.user && report.users.length === 0) throw new CliError(`no user ${o.user as string}`);
+      if (o.user && report.users.length === 0) {
+        throw new CliError(`no user ${o.user as string}; \`zepp-lake users list\` shows the users`);
+      }
       console.log(o.json ? JSON.stringify(report, null, 2) : formatStatus(report));
       process.exitCode = statusExitCode(report.users);
     });
@@ -285,6 +287,9 @@ export function buildProgram(): Command {
     .argument('[sql]', 'the SQL text')
     .option('--name <name>', 'a named query from athena/queries/')
     .option('--json', 'one JSON object per row')
+    .showHelpAfterError(
+      `(the SQL is one argument: put it in quotes, e.g. zepp-lake query "SELECT count(*) FROM workout")`,
+    )
     .action(async (sql: string | undefined, o: Opts, cmd: Command) => {
       const rt = runtimeOf(cmd);
       const text = o.name ? await readNamedQuery(o.name as string) : sql;
@@ -446,7 +451,13 @@ export async function main(argv: string[]): Promise<number> {
     throw err;
   });
   const program = buildProgram();
-  program.exitOverride();
+  // Every command, not only the root: a subcommand's parse error would otherwise process.exit(1), not the 2 of a
+  // usage error (subcommands copy the root's settings when they are made, before this runs).
+  const overrideExit = (cmd: Command): void => {
+    cmd.exitOverride();
+    for (const sub of cmd.commands) overrideExit(sub);
+  };
+  overrideExit(program);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

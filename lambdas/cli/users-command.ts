@@ -315,7 +315,7 @@ export async function removeUser(
   o: { deleteData?: boolean } = {},
 ): Promise<{ deletedObjects: number }> {
   const known = (await rt.state.getUser(userId)) !== undefined || (await rt.tokens.get(userId)) !== undefined;
-  if (!known) throw new UsersCommandError(`no user ${userId}`);
+  if (!known) throw new UsersCommandError(`no user ${userId}; \`zepp-lake users list\` shows the users`);
   await rt.tokens.delete(userId);
   await rt.state.deleteUser(userId);
   if (!o.deleteData) return { deletedObjects: 0 };
