@@ -80,32 +80,7 @@ export function lakeViewSql(def: TableDef, glob: string | null): string {
   return `CREATE OR REPLACE VIEW ${ATHENA_DATABASE}.${def.name} AS SELECT ${casts.join(', ')} FROM (${source}) AS files`;
 }
 
-/** The lake folder does not exist: most likely the command ran in another folder than the one synced into. */
-export class LakeNotFoundError extends Error {
-  constructor(
-    readonly lakeDir: string,
-    options?: { cause?: unknown },
-  ) {
-    super(
-      `no lake at ${lakeDir}: run the command in the folder you ran \`npm start\` or \`zepp-lake sync\` in, ` +
-        'or point --lake (or ZEPP_LAKE_DIR) at your lake folder; a new lake is filled by `zepp-lake sync`',
-      options,
-    );
-    this.name = 'LakeNotFoundError';
-  }
-}
-
-async function requireLakeFolder(lakeDir: string): Promise<void> {
-  try {
-    if ((await stat(lakeDir)).isDirectory()) return;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    throw new LakeNotFoundError(lakeDir, { cause: error });
-  }
-  throw new LakeNotFoundError(lakeDir);
-}
-
-/** Opens an in-memory DuckDB with the `zepp_lake` views over `<lakeDir>/tables/`, `zepp_lake` the default schema. */
+/** Opens an in-memory DuckDB with the `zepp_lake` views over `<lakeDir>/tables/`. */
 export async function openLakeDb(lakeDir: string): Promise<LakeDb> {
   await requireLakeFolder(lakeDir);
   const instance = await DuckDBInstance.create(':memory:');
@@ -119,13 +94,14 @@ export async function openLakeDb(lakeDir: string): Promise<LakeDb> {
       const glob = (await hasObjects(tableDir)) ? join(tableDir, `${PARTITION_COLUMN.name}=*`, '*.parquet') : null;
       await connection.run(lakeViewSql(TABLES[name], glob));
     }
-    await connection.run(`USE ${ATHENA_DATABASE}`);
   } catch (error) {
     connection?.closeSync();
     instance.closeSync();
     throw error;
   }
   const open = connection;
+  // Unqualified table names resolve to zepp_lake, as in the Athena console with that database selected.
+  await open.run(`USE ${ATHENA_DATABASE}`);
   return {
     async query(sql: string) {
       const reader = await open.runAndReadAll(sql);
@@ -168,4 +144,29 @@ function plainValue(value: unknown): unknown {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plainValue(v)]));
   }
   return value;
+}
+
+/** The lake folder does not exist: most likely the command ran in another folder than the one synced into. */
+export class LakeNotFoundError extends Error {
+  constructor(
+    readonly lakeDir: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `no lake at ${lakeDir}: run the command in the folder you ran \`npm start\` or \`zepp-lake sync\` in, ` +
+        'or point --lake (or ZEPP_LAKE_DIR) at your lake folder; a new lake is filled by `zepp-lake sync`',
+      options,
+    );
+    this.name = 'LakeNotFoundError';
+  }
+}
+
+async function requireLakeFolder(lakeDir: string): Promise<void> {
+  try {
+    if ((await stat(lakeDir)).isDirectory()) return;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    throw new LakeNotFoundError(lakeDir, { cause: error });
+  }
+  throw new LakeNotFoundError(lakeDir);
 }

@@ -451,8 +451,8 @@ export async function main(argv: string[]): Promise<number> {
     throw err;
   });
   const program = buildProgram();
-  // Every command, not only the root: a subcommand's parse error would otherwise process.exit(1), not the 2 of a
-  // usage error (subcommands copy the root's settings when they are made, before this runs).
+  // On every subcommand too (commander copies the setting only to commands made after it): a bad option value
+  // of `login` or `sync` must end with the usage status 2, not commander's own process.exit(1).
   const overrideExit = (cmd: Command): void => {
     cmd.exitOverride();
     for (const sub of cmd.commands) overrideExit(sub);
