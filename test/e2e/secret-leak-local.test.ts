@@ -293,7 +293,7 @@ describe('secret leaks in local mode', () => {
       await writeFile(tokenFile, good.slice(0, cut), { mode: 0o600 });
       const broken = await cli(['sync', '--host', sim.url, '--from', FROM]);
       await writeFile(tokenFile, good, { mode: 0o600 });
-      expect(broken.code).toBe(EXIT.usage);
+      expect(broken.code).not.toBe(0);
       expect(broken.out).toContain('cannot read the token file');
 
       // What a person looks at afterwards: every user's state, last errors and ledger.
@@ -304,6 +304,8 @@ describe('secret leaks in local mode', () => {
       // status: failed days and lost authorisations need attention (1); the query itself is fine (0).
       expect(after.map((r) => r.code)).toEqual([EXIT.needsAttention, EXIT.ok]);
       expect(after[0]?.out).toContain(openIds[2]);
+      // A damaged token file is an input error: exit 2, like every other one.
+      expect(broken.code).toBe(EXIT.usage);
     },
   );
 
