@@ -10,8 +10,11 @@
 // to UTC (the cast uses the session zone).
 //
 // Views are bound when the database is opened: open a LakeDb per query session, after the objects are written.
+//
+// The session's default schema is `zepp_lake`, as in the Athena console with that database selected: `workout`
+// and `zepp_lake.workout` name the same table.
 
-import { readdir } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance, type DuckDBType, DuckDBTypeId } from '@duckdb/node-api';
 import { ATHENA_DATABASE, PARTITION_COLUMN } from '../core/athena-ddl.ts';
@@ -102,6 +105,7 @@ export function plainRows(types: readonly DuckDBType[], rows: readonly (readonly
 
 /** Opens an in-memory DuckDB with the `zepp_lake` views over `<lakeDir>/tables/`. */
 export async function openLakeDb(lakeDir: string): Promise<LakeDb> {
+  await requireLakeFolder(lakeDir);
   const instance = await DuckDBInstance.create(':memory:');
   let connection: DuckDBConnection | undefined;
   try {
@@ -113,6 +117,8 @@ export async function openLakeDb(lakeDir: string): Promise<LakeDb> {
     throw error;
   }
   const open = connection;
+  // Unqualified table names resolve to zepp_lake, as in the Athena console with that database selected.
+  await open.run(`USE ${ATHENA_DATABASE}`);
   return {
     async query(sql: string) {
       const reader = await open.runAndReadAll(sql);
@@ -145,4 +151,29 @@ function plainValue(value: unknown): unknown {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plainValue(v)]));
   }
   return value;
+}
+
+/** The lake folder does not exist: most likely the command ran in another folder than the one synced into. */
+export class LakeNotFoundError extends Error {
+  constructor(
+    readonly lakeDir: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `no lake at ${lakeDir}: run the command in the folder you ran \`npm start\` or \`zepp-lake sync\` in, ` +
+        'or point --lake (or ZEPP_LAKE_DIR) at your lake folder; a new lake is filled by `zepp-lake sync`',
+      options,
+    );
+    this.name = 'LakeNotFoundError';
+  }
+}
+
+async function requireLakeFolder(lakeDir: string): Promise<void> {
+  try {
+    if ((await stat(lakeDir)).isDirectory()) return;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    throw new LakeNotFoundError(lakeDir, { cause: error });
+  }
+  throw new LakeNotFoundError(lakeDir);
 }

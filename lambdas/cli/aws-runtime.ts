@@ -75,6 +75,8 @@ export async function mirrorTables(store: ObjectStore, dir: string): Promise<num
 export async function queryableLakeDir(rt: Pick<Runtime, 'lakeDir' | 'queryDir' | 'store'>): Promise<string> {
   if (rt.lakeDir.startsWith('s3://')) {
     await rm(rt.queryDir, { recursive: true, force: true });
+    // The mirror of a bucket with no tables yet is an empty lake, not a missing one.
+    await mkdir(rt.queryDir, { recursive: true });
     await mirrorTables(rt.store, rt.queryDir);
   }
   return rt.queryDir;

@@ -292,7 +292,9 @@ export function buildProgram(): Command {
         user: o.user as string | undefined,
         aws,
       });
-      if (o.user && report.users.length === 0) throw new CliError(`no user ${o.user as string}`);
+      if (o.user && report.users.length === 0) {
+        throw new CliError(`no user ${o.user as string}; \`zepp-lake users list\` shows the users`);
+      }
       console.log(o.json ? JSON.stringify(report, null, 2) : formatStatus(report));
       process.exitCode = statusExitCode(report.users);
     });
@@ -303,6 +305,9 @@ export function buildProgram(): Command {
     .argument('[sql]', 'the SQL text')
     .option('--name <name>', 'a named query from athena/queries/')
     .option('--json', 'one JSON object per row')
+    .showHelpAfterError(
+      `(the SQL is one argument: put it in quotes, e.g. zepp-lake query "SELECT count(*) FROM workout")`,
+    )
     .action(async (sql: string | undefined, o: Opts, cmd: Command) => {
       const rt = runtimeOf(cmd);
       const text = o.name ? await readNamedQuery(o.name as string) : sql;

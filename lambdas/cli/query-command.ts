@@ -5,6 +5,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openLakeDb } from '../adapters/duckdb-query.ts';
 import { rewriteAthenaSql } from '../core/athena-to-duckdb.ts';
+import { TABLE_NAMES } from '../core/schema-registry.ts';
 
 export const QUERIES_DIR = fileURLToPath(new URL('../../athena/queries/', import.meta.url));
 
@@ -17,14 +18,44 @@ export async function listNamedQueries(): Promise<string[]> {
 
 export async function readNamedQuery(name: string): Promise<string> {
   const names = await listNamedQueries();
-  if (!names.includes(name)) throw new Error(`no named query ${name}; known: ${names.join(', ')}`);
+  if (!names.includes(name)) {
+    throw new Error(`no named query ${name}; run one of: ${names.map((n) => `--name ${n}`).join(', ')}`);
+  }
   return readFile(join(QUERIES_DIR, `${name}.sql`), 'utf8');
+}
+
+/** DuckDB refused a query: its own words, then what to do about them. */
+export class QueryFailedError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'QueryFailedError';
+  }
+}
+
+/** The next step for a DuckDB error message about Athena SQL a person typed. */
+export function queryFailureAdvice(duckdbMessage: string): string {
+  if (/Table with name .* does not exist/.test(duckdbMessage)) {
+    return `the tables of the database zepp_lake (write them with or without zepp_lake.): ${TABLE_NAMES.join(', ')}`;
+  }
+  if (/column .* not found/i.test(duckdbMessage)) {
+    return 'list the columns of a table with: zepp-lake query "DESCRIBE <table>"';
+  }
+  if (/Parser Error/.test(duckdbMessage)) {
+    return 'fix the SQL where the error points; the files in athena/queries/ are examples (zepp-lake query --name daily_overview)';
+  }
+  return (
+    'the query runs on DuckDB, so it has to stay in the SQL that Athena and DuckDB share ' +
+    '(lambdas/core/athena-to-duckdb.ts lists what is translated)'
+  );
 }
 
 export async function runAthenaSql(lakeDir: string, athenaSql: string): Promise<Record<string, unknown>[]> {
   const db = await openLakeDb(lakeDir);
   try {
     return await db.query(rewriteAthenaSql(athenaSql));
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new QueryFailedError(`${message}\n  ${queryFailureAdvice(message)}`, { cause: error });
   } finally {
     db.close();
   }

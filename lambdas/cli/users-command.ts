@@ -317,7 +317,7 @@ export async function removeUser(
   o: { deleteData?: boolean } = {},
 ): Promise<{ deletedObjects: number }> {
   const known = (await rt.state.getUser(userId)) !== undefined || (await rt.tokens.get(userId)) !== undefined;
-  if (!known) throw new UsersCommandError(`no user ${userId}`);
+  if (!known) throw new UsersCommandError(`no user ${userId}; \`zepp-lake users list\` shows the users`);
   // Under the user's lease: a sync or replay running now would otherwise write the user (and their objects)
   // back after the removal. The state store's deleteUser drops the lease with the rest.
   const lease = new UserLease(

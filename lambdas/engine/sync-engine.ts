@@ -803,7 +803,11 @@ export class SyncEngine {
     this.deps.onProgress?.({ userId, stream, done: items.length, total: items.length, label: 'done' });
   }
 
-  /** Every stream answered empty while the devices show recent activity: the account most likely lives in another region. */
+  /**
+   * Every stream answered empty while the devices show recent activity, and the window asked for holds the days
+   * around that activity (which must have data): the account most likely lives in another region. An empty
+   * window away from the activity (before the first day, or a month the band was not worn) proves nothing.
+   */
   private async checkWrongRegion(req: SyncRequest, report: SyncReport): Promise<void> {
     const counts = Object.values(report.streams);
     if (counts.length === 0 || report.authFailed) return;
@@ -812,7 +816,14 @@ export class SyncEngine {
     if (anyWritten || !anyEmpty || !req.source.lastDeviceActivity) return;
     try {
       const last = await req.source.lastDeviceActivity();
-      if (last !== null && this.deps.clock() - last < 30 * 86_400_000) {
+      if (last === null || this.deps.clock() - last >= 30 * 86_400_000) return;
+      // A day either side: the device's clock zone may not be the user's, and a sync after midnight uploads the
+      // day before.
+      const lastDay = localDateOf(last, req.user.tzOffsetS ?? 0);
+      const windowHoldsActivity =
+        (req.from === undefined || req.from <= addDays(lastDay, 1)) &&
+        (req.to === undefined || req.to >= addDays(lastDay, -1));
+      if (windowHoldsActivity) {
         report.wrongRegionSuspected = true;
         const msg =
           'every stream came back empty although a device synced in the last 30 days: the account most likely lives in another region; set the data host for this user (--host, e.g. https://api-mifit-de2.huami.com or https://api-mifit-us2.huami.com)';

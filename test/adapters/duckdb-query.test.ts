@@ -290,6 +290,18 @@ describe('the named queries on DuckDB over a lake written with writeParquet', ()
     expect(hour).toEqual({ n: 60 });
   });
 
+  it('resolves unqualified table names to zepp_lake, as Athena does with that database selected', async () => {
+    const unqualified = await db.query(rewriteAthenaSql('SELECT count(*) AS n FROM activity_minute'));
+    const qualified = await db.query(rewriteAthenaSql('SELECT count(*) AS n FROM zepp_lake.activity_minute'));
+    // The fixture's own count: u1's minutes plus the two of u2's object from before device_id existed.
+    expect(unqualified).toEqual([{ n: minuteRows.length + 2 }]);
+    expect(qualified).toEqual(unqualified);
+    const joined = await db.query(
+      'SELECT count(*) AS n FROM workout AS w JOIN zepp_lake.workout_sample AS s ON s.trackid = w.trackid',
+    );
+    expect(joined).toEqual([{ n: sampleRows.length }]);
+  });
+
   it('reads objects from before a column existed: the column is null there', async () => {
     const rows = await db.query(
       'SELECT user_id, count(*) AS n, count(device_id) AS devices, count(kind_raw) AS kinds, sum(steps) AS steps FROM zepp_lake.activity_minute GROUP BY user_id ORDER BY user_id',

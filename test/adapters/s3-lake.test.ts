@@ -2,9 +2,14 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readParquet, writeParquet } from '../../lambdas/adapters/parquet.ts';
 import { S3ObjectStore, S3StoreError } from '../../lambdas/adapters/s3-lake.ts';
 import { WriteConflictError } from '../../lambdas/core/errors.ts';
+import type { ObjectStore } from '../../lambdas/core/ports.ts';
+import { type Row, TABLES } from '../../lambdas/core/schema-registry.ts';
+import { writeTableRows } from '../../lambdas/engine/lake-writer.ts';
 import { type AwsTestClients, createAwsClients, createTestBucket } from '../support/aws-clients.ts';
+import { type ConditionalS3, startConditionalS3 } from '../support/conditional-s3.ts';
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 const text = (body: Uint8Array): string => new TextDecoder().decode(body);
@@ -53,13 +58,6 @@ describe('S3ObjectStore against the S3 stand-in (fauxqs)', () => {
     expect(text((await store.get(key))!.body)).toBe('two');
   });
 
-  it('writes with the conditions when they hold (the stand-in accepts the headers)', async () => {
-    const key = 'tables/stress/month=2024-02/user-7.parquet';
-    const created = await store.put(key, bytes('v1'), { ifNoneMatch: true });
-    const replaced = await store.put(key, bytes('v2'), { ifMatch: created.etag });
-    expect((await store.get(key))!.etag).toBe(replaced.etag);
-  });
-
   it('lists every key under a prefix, sorted, across several small pages', async () => {
     const paged = new S3ObjectStore({ client: aws.s3, bucket, listPageSize: 2 });
     const keys = ['list/b/3', 'list/a/1', 'list/c', 'list/a/2', 'list/b/1', 'listing-not-this'];
@@ -79,8 +77,96 @@ describe('S3ObjectStore against the S3 stand-in (fauxqs)', () => {
 });
 
 // fauxqs 1.9.2 ignores If-Match / If-None-Match on PutObject (its putObject never reads them; checked by hand:
-// a second put with ifNoneMatch succeeds there). So conflicts are proven against a small recording S3 endpoint
-// on 127.0.0.1 that answers the way S3 does when a condition fails.
+// a second put with ifNoneMatch succeeds there), so no conditional write is tested against it. The conditions
+// are tested against test/support/conditional-s3.ts, an S3 endpoint on 127.0.0.1 that keeps objects and
+// refuses a stale If-Match or a create over an existing key as S3 does (412), and the headers and the mapping
+// of S3's other conflict answers against a recording endpoint that gives canned answers.
+describe('S3ObjectStore conditional writes (an S3 endpoint that honours If-Match and If-None-Match)', () => {
+  let s3: ConditionalS3;
+  let client: S3Client;
+  let store: S3ObjectStore;
+  const codec = { write: writeParquet, read: readParquet };
+  const KEY = 'tables/pai/month=2024-01/user-1.parquet';
+  const paiRow = (ts: number, dailyPai: number): Row =>
+    Object.fromEntries(
+      TABLES.pai.columns.map((c) => [
+        c.name,
+        ({ user_id: '1', ts, local_date: '2024-01-15', tz_offset_s: 0, daily_pai: dailyPai, source: 'zepp' } as Row)[
+          c.name
+        ] ?? null,
+      ]),
+    );
+
+  beforeAll(async () => {
+    s3 = await startConditionalS3();
+    client = new S3Client({
+      endpoint: s3.endpoint,
+      forcePathStyle: true,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 1,
+    });
+    store = new S3ObjectStore({ client, bucket: 'lake' });
+  });
+  afterAll(async () => {
+    client.destroy();
+    await s3.close();
+  });
+
+  it('creates with If-None-Match, and refuses a second create of the same key, keeping the first', async () => {
+    const key = 'cond/create-once';
+    const created = await store.put(key, bytes('first'), { ifNoneMatch: true });
+    await expect(store.put(key, bytes('second'), { ifNoneMatch: true })).rejects.toBeInstanceOf(WriteConflictError);
+    expect(s3.requests.at(-1)).toMatchObject({ method: 'PUT', ifNoneMatch: '*', status: 412 });
+    expect(await store.get(key)).toEqual({ body: bytes('first'), etag: created.etag });
+  });
+
+  it('replaces with the current ETag, and refuses a stale one, keeping the newer object', async () => {
+    const key = 'cond/replace';
+    const v1 = await store.put(key, bytes('v1'));
+    const v2 = await store.put(key, bytes('v2'), { ifMatch: v1.etag });
+    await expect(store.put(key, bytes('v3 from a stale read'), { ifMatch: v1.etag })).rejects.toBeInstanceOf(
+      WriteConflictError,
+    );
+    expect(s3.requests.at(-1)).toMatchObject({ method: 'PUT', ifMatch: v1.etag, status: 412 });
+    expect(await store.get(key)).toEqual({ body: bytes('v2'), etag: v2.etag });
+  });
+
+  it('lets a month-object writer that lost a race read again and merge, so neither writer loses rows', async () => {
+    // Prepare: writer A reads the object, then writer B writes it before A's PUT arrives.
+    await writeTableRows(store, codec, '1', { pai: [paiRow(Date.parse('2024-01-15T08:00:00Z'), 1)] });
+    let raced = false;
+    const racedStore: ObjectStore = {
+      get: (key) => store.get(key),
+      list: (prefix) => store.list(prefix),
+      delete: (keys) => store.delete(keys),
+      async put(key, body, options) {
+        if (!raced) {
+          raced = true;
+          await writeTableRows(store, codec, '1', { pai: [paiRow(Date.parse('2024-01-15T09:00:00Z'), 2)] });
+        }
+        return store.put(key, body, options);
+      },
+    };
+
+    // Act
+    const before = s3.requests.length;
+    const result = await writeTableRows(racedStore, codec, '1', {
+      pai: [paiRow(Date.parse('2024-01-15T10:00:00Z'), 3)],
+    });
+
+    // Assess: A's first PUT carried the ETag it read and was refused; the retry holds all three rows.
+    expect(result.conflictsRetried).toBe(1);
+    const puts = s3.requests.slice(before).filter((r) => r.method === 'PUT');
+    expect(puts.map((r) => r.status)).toEqual([200, 412, 200]);
+    expect(puts[1]?.ifMatch).toBeDefined();
+    const stored = s3.object(`lake/${KEY}`);
+    expect(stored).toBeDefined();
+    expect(readParquet('pai', new Uint8Array(stored!)).map((r) => r.daily_pai)).toEqual([1, 2, 3]);
+  });
+});
+
+// The request headers, and S3's other conflict answers, against a recording endpoint with canned answers.
 interface RecordedRequest {
   method: string;
   url: string;

@@ -1,4 +1,4 @@
-// GPX of a workout: valid GPX 1.1 with Garmin TrackPointExtension v1 (checked by xmllint against the GPX 1.1
+// GPX of a workout: valid GPX 1.1 with Garmin TrackPointExtension v1 (checked by xmllint-wasm against the GPX 1.1
 // schema and our schema of the extension, test/fixtures/xsd/), points only where there is a position, heart rate joined by time, XML escaped, numbers as decimals.
 
 import { describe, expect, it } from 'vitest';
@@ -31,7 +31,7 @@ const sample = (s: number, fields: Partial<GpxSample>): GpxSample => ({
   ...fields,
 });
 
-const valid = (xml: string) => xmllint(GPX_WITH_EXTENSIONS_XSD, '-', xml);
+const valid = (xml: string) => xmllint(GPX_WITH_EXTENSIONS_XSD, xml);
 
 describe('trackPoints', () => {
   it('makes a point only of rows with both lat and lon, in time order', () => {
@@ -94,9 +94,9 @@ describe('workoutToGpx', () => {
     sample(9, { lat: 41.8783, lon: -87.63, altitude_m: 182 }),
   ];
 
-  it('writes GPX 1.1 that validates against the GPX and TrackPointExtension schemas', () => {
+  it('writes GPX 1.1 that validates against the GPX and TrackPointExtension schemas', async () => {
     const xml = workoutToGpx(workout, samples);
-    const r = valid(xml);
+    const r = await valid(xml);
     expect(r.ok, r.output).toBe(true);
     expect(xml).toContain('xmlns="http://www.topografix.com/GPX/1/1"');
     expect(xml).toContain('creator="zepp-lake"');
@@ -127,19 +127,19 @@ describe('workoutToGpx', () => {
     expect(xml.match(/<extensions>/g)).toHaveLength(2);
   });
 
-  it('escapes names and drops characters XML cannot hold', () => {
+  it('escapes names and drops characters XML cannot hold', async () => {
     const name = `Tom's <run> & "fun"\u0001\uFFFE \u{1F3C3}`;
     const xml = workoutToGpx({ ...workout, workout_type_name: name }, samples);
     expect(xml).toContain('<type>Tom&apos;s &lt;run&gt; &amp; &quot;fun&quot; \u{1F3C3}</type>');
-    const r = valid(xml);
+    const r = await valid(xml);
     expect(r.ok, r.output).toBe(true);
   });
 
-  it('names an unknown type by its code and still validates with no points at all', () => {
+  it('names an unknown type by its code and still validates with no points at all', async () => {
     const xml = workoutToGpx({ ...workout, workout_type_name: null, workout_type: 77 }, []);
     expect(xml).toContain('<type>type_77</type>');
     expect(xml).not.toContain('<trkpt');
-    const r = valid(xml);
+    const r = await valid(xml);
     expect(r.ok, r.output).toBe(true);
   });
 });
@@ -147,37 +147,43 @@ describe('workoutToGpx', () => {
 describe('the schema check itself', () => {
   const xml = workoutToGpx(workout, [sample(1, { lat: 1, lon: 2, heart_rate: 120 })]);
 
-  it('fails an invalid heart rate inside TrackPointExtension', () => {
+  it('fails an invalid heart rate inside TrackPointExtension', async () => {
     const bad = xml.replace('<gpxtpx:hr>120</gpxtpx:hr>', '<gpxtpx:hr>0</gpxtpx:hr>');
-    const r = valid(bad);
+    const r = await valid(bad);
     expect(r.ok).toBe(false);
     expect(r.output).toMatch(/hr.*minInclusive|less than the minimum/);
-    expect(valid(xml.replace('<gpxtpx:hr>120', '<gpxtpx:hr>fast')).ok).toBe(false);
-    expect(valid(xml.replace('<gpxtpx:hr>120', '<gpxtpx:hr>300')).ok).toBe(false);
+    expect((await valid(xml.replace('<gpxtpx:hr>120', '<gpxtpx:hr>fast'))).ok).toBe(false);
+    expect((await valid(xml.replace('<gpxtpx:hr>120', '<gpxtpx:hr>300'))).ok).toBe(false);
   });
 
-  it('fails TrackPointExtension elements out of their order', () => {
+  it('fails TrackPointExtension elements out of their order', async () => {
     const bad = xml.replace('<gpxtpx:hr>120</gpxtpx:hr>', '<gpxtpx:hr>120</gpxtpx:hr><gpxtpx:atemp>20</gpxtpx:atemp>');
-    expect(valid(bad).ok).toBe(false);
+    expect((await valid(bad)).ok).toBe(false);
     const good = xml.replace('<gpxtpx:hr>120</gpxtpx:hr>', '<gpxtpx:atemp>20</gpxtpx:atemp><gpxtpx:hr>120</gpxtpx:hr>');
-    const r = valid(good);
+    const r = await valid(good);
     expect(r.ok, r.output).toBe(true);
   });
 
-  it('fails an element TrackPointExtension does not declare', () => {
+  it('fails an element TrackPointExtension does not declare', async () => {
     const bad = xml.replace('</gpxtpx:hr>', '</gpxtpx:hr><gpxtpx:power>300</gpxtpx:power>');
-    const r = valid(bad);
+    const r = await valid(bad);
     expect(r.ok).toBe(false);
     expect(r.output).toContain('power');
   });
 
-  it('is needed: GPX 1.1 alone skips the extension content (lax wildcard)', () => {
+  it('is needed: GPX 1.1 alone skips the extension content (lax wildcard)', async () => {
     const bad = xml.replace('<gpxtpx:hr>120</gpxtpx:hr>', '<gpxtpx:hr>0</gpxtpx:hr>');
-    expect(xmllint(GPX_ONLY_XSD, '-', bad).ok).toBe(true);
+    expect((await xmllint(GPX_ONLY_XSD, bad)).ok).toBe(true);
   });
 
-  it('fails a GPX 1.1 violation (a point without lat)', () => {
-    expect(valid(xml.replace(/<trkpt lat="1" /, '<trkpt ')).ok).toBe(false);
+  it('fails a GPX 1.1 violation (a point without lat)', async () => {
+    expect((await valid(xml.replace(/<trkpt lat="1" /, '<trkpt '))).ok).toBe(false);
+  });
+
+  it('fails XML that is not well-formed, naming the parser error', async () => {
+    const r = await valid(xml.replace('</trkseg>', ''));
+    expect(r.ok).toBe(false);
+    expect(r.output).toContain('parser error');
   });
 });
 

@@ -1,5 +1,5 @@
 // `zepp-lake export gpx|csv` through the real command line, on a lake synced from the simulator: every GPX file
-// validates (xmllint, GPX 1.1 + TrackPointExtension), holds exactly the lake's GPS samples with their heart
+// validates (xmllint-wasm, GPX 1.1 + TrackPointExtension), holds exactly the lake's GPS samples with their heart
 // rates in time order; CSV has DuckDB's rows and parses back to them; mistakes exit 2 saying what to do.
 
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -16,7 +16,7 @@ import { createAwsClients, createTestBucket } from '../support/aws-clients.ts';
 import { runCli } from '../support/cli.ts';
 import { parseCsv } from '../support/csv-parse.ts';
 import { FAST_HTTP, loginAll, tempRuntime, walk } from '../support/local-lake.ts';
-import { GPX_WITH_EXTENSIONS_XSD, xmllint } from '../support/xmllint.ts';
+import { GPX_WITH_EXTENSIONS_XSD, xmllint, xmllintFile } from '../support/xmllint.ts';
 
 const TODAY = '2026-11-20';
 const clock = () => Date.parse(`${TODAY}T18:00:00Z`);
@@ -123,7 +123,7 @@ describe('export command', () => {
 
   /** Validates one GPX file and checks it against the lake's samples of its workout. */
   async function checkGpxFile(path: string, trackid: number): Promise<number> {
-    const lint = xmllint(GPX_WITH_EXTENSIONS_XSD, path);
+    const lint = await xmllintFile(GPX_WITH_EXTENSIONS_XSD, path);
     expect(lint.ok, `${path}: ${lint.output}`).toBe(true);
     const points = parseGpx(await readFile(path, 'utf8'));
     const samples = await samplesOf(trackid);
@@ -202,7 +202,8 @@ describe('export command', () => {
     const r = await runCli(rt, ['export', 'gpx', '--workout', String(w.trackid), '--out', '-']);
     const written = r.stdout;
     expect(r.code, r.stderr).toBe(0);
-    expect(xmllint(GPX_WITH_EXTENSIONS_XSD, '-', written).ok).toBe(true);
+    const lint = await xmllint(GPX_WITH_EXTENSIONS_XSD, written);
+    expect(lint.ok, lint.output).toBe(true);
     expect(parseGpx(written).length).toBe((await samplesOf(w.trackid)).filter((s) => s.lat !== null).length);
   }, 60_000);
 

@@ -9,6 +9,9 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../lambdas/cli/local-runtime.ts';
+import { runAthenaSql } from '../../lambdas/cli/query-command.ts';
+import { STREAM_TABLES } from '../../lambdas/core/ports.ts';
+import { eachDay } from '../../lambdas/core/time.ts';
 import { demoUsers, type SimUserSpec, type Simulator, startSimulator } from '../../sim/index.ts';
 import { createAwsClients, createTestBucket, createTestStateTable } from '../support/aws-clients.ts';
 import { useAwsStandIns } from '../support/aws-env.ts';
@@ -112,6 +115,163 @@ describe('every command in the README', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
+  /** One number DuckDB answers over the lake the commands built (the reference the printed output must match). */
+  const lakeCount = async (sql: string) => Number((await runAthenaSql(rt.lakeDir, sql))[0]?.n);
+  /** The words of a table line printed by `query` (columns are separated by two or more spaces). */
+  const cells = (line: string) => line.trim().split(/\s{2,}/);
+  /** What `query` prints for a result of `total` rows: header, rule, the first 200 rows, then how many more. */
+  const expectQueryTable = (lines: string[], columns: string[], total: number) => {
+    expect(lines[0]?.trim().split(/\s+/)).toEqual(columns);
+    expect(lines[1]).toMatch(/^-+( +-+)*$/);
+    if (total > 200) {
+      expect(lines.slice(2, -1)).toHaveLength(200);
+      expect(lines.at(-1)).toBe(`... ${total - 200} more rows`);
+    } else expect(lines.slice(2)).toHaveLength(total);
+  };
+  /** `sync` of the README's person: per stream what the simulator's ground truth says was there to fetch. */
+  const expectSyncOfYou = (lines: string[]) => {
+    const truth = sim.groundTruth(spec.userId);
+    const daysAsked = eachDay(spec.firstDate, today).length;
+    const stream = (name: string) => {
+      const line = lines.find((l) => l.startsWith(`  ${name} `));
+      const m = /^ {2}\w+ +(\d+) rows +(\d+) written +(\d+) empty +(\d+) failed$/.exec(line ?? '');
+      expect(m, `${name}: ${line}`).not.toBeNull();
+      return { rows: Number(m![1]), written: Number(m![2]), empty: Number(m![3]), failed: Number(m![4]) };
+    };
+    expect(lines[0]).toBe(`user ${spec.userId}`);
+    const band = STREAM_TABLES.band.reduce((n, t) => n + (truth[t]?.length ?? 0), 0);
+    const bandDays = truth.daily_summary?.length ?? 0;
+    expect(stream('band')).toEqual({ rows: band, written: bandDays, empty: daysAsked - bandDays, failed: 0 });
+    const workouts = truth.workout?.length ?? 0;
+    expect(stream('workouts')).toEqual({
+      rows: workouts + (truth.workout_sample?.length ?? 0),
+      written: workouts,
+      empty: 0,
+      failed: 0,
+    });
+    for (const name of ['stress', 'spo2', 'pai', 'readiness']) expect(stream(name).failed, name).toBe(0);
+    expect(lines).toHaveLength(7);
+  };
+  const outputChecks: Record<string, (lines: string[]) => Promise<void> | void> = {
+    'npx zepp-lake status': (lines) => {
+      // Run twice: after `npm start` (the demo's people) and after your own login and sync (you too).
+      for (const u of demoUsers(today)) {
+        const heading = `user ${u.userId} (zepp, simulated)  auth ok  last success `;
+        expect(
+          lines.some((l) => l.startsWith(heading)),
+          heading,
+        ).toBe(true);
+      }
+      expect(lines.filter((l) => l.startsWith('user ')).length).toBe(outputs.has('npx zepp-lake sync') ? 4 : 3);
+      if (outputs.has('npx zepp-lake sync'))
+        expect(lines.some((l) => l.startsWith(`user ${spec.userId} (zepp)  auth ok`))).toBe(true);
+      expect(lines.at(-1)).toBe('all users ok');
+    },
+    'npx zepp-lake query --name daily_overview': async (lines) => {
+      const days = await lakeCount(
+        'SELECT count(*) AS n FROM (SELECT DISTINCT user_id, local_date FROM zepp_lake.daily_summary)',
+      );
+      const columns = [
+        'user_id',
+        'local_date',
+        'steps',
+        'distance_m',
+        'calories',
+        'minutes_recorded',
+        'minutes_with_hr',
+        'avg_hr',
+        'min_hr',
+        'max_hr',
+        'sleep_min_night_before',
+      ];
+      expectQueryTable(lines, columns, days);
+      const [first] = await runAthenaSql(
+        rt.lakeDir,
+        'SELECT user_id, local_date, steps FROM zepp_lake.daily_summary ORDER BY user_id, local_date LIMIT 1',
+      );
+      expect(cells(lines[2]!).slice(0, 3)).toEqual([first?.user_id, first?.local_date, String(first?.steps)]);
+    },
+    'npx zepp-lake query "SELECT local_date, steps FROM zepp_lake.daily_summary ORDER BY local_date DESC LIMIT 7"':
+      async (lines) => {
+        expectQueryTable(lines, ['local_date', 'steps'], 7);
+        const rows = lines.slice(2).map(cells);
+        const last = await runAthenaSql(rt.lakeDir, 'SELECT max(local_date) AS d FROM zepp_lake.daily_summary');
+        expect(rows[0]?.[0]).toBe(last[0]?.d);
+        expect(rows.map((r) => r[0])).toEqual(
+          rows
+            .map((r) => r[0])
+            .sort()
+            .reverse(),
+        );
+        for (const [date, steps] of rows) {
+          const n = await lakeCount(
+            `SELECT count(*) AS n FROM zepp_lake.daily_summary WHERE local_date = DATE '${date}' AND steps = ${steps}`,
+          );
+          expect(n, `${date} ${steps}`).toBeGreaterThan(0);
+        }
+      },
+    'npx zepp-lake query "SELECT count(*) AS minutes FROM activity_minute WHERE heart_rate IS NOT NULL"': async (
+      lines,
+    ) => {
+      const n = await lakeCount('SELECT count(*) AS n FROM zepp_lake.activity_minute WHERE heart_rate IS NOT NULL');
+      expect(n).toBeGreaterThan(100_000);
+      expect(lines).toEqual(['minutes', '-------', String(n)]);
+    },
+    'npx zepp-lake report --out report.html': (lines) => expect(lines).toEqual([join(dir, 'report.html')]),
+    'npx zepp-lake export csv --table daily_summary --out daily.csv': async (lines) => {
+      const n = await lakeCount('SELECT count(*) AS n FROM zepp_lake.daily_summary');
+      expect(lines).toEqual([`wrote ${n} rows of daily_summary to ${join(dir, 'daily.csv')}`]);
+      expect((await readFile(join(dir, 'daily.csv'), 'utf8')).split('\r\n').filter(Boolean)).toHaveLength(n + 1);
+    },
+    'npx zepp-lake export gpx --from 2026-10-01 --to 2026-10-31 --out-dir gpx': async (lines) => {
+      const october = "local_date BETWEEN DATE '2026-10-01' AND DATE '2026-10-31'";
+      const withGps = await lakeCount(
+        `SELECT count(DISTINCT trackid) AS n FROM zepp_lake.workout_sample WHERE ${october} AND lat IS NOT NULL`,
+      );
+      const all = await lakeCount(`SELECT count(*) AS n FROM zepp_lake.workout WHERE ${october}`);
+      expect(withGps).toBeGreaterThan(0);
+      expect(lines.filter((l) => l.startsWith('skipped workout '))).toHaveLength(all - withGps);
+      expect(lines.at(-1)).toBe(
+        `wrote ${withGps} GPX files to ${join(dir, 'gpx')} (2026-10-01 to 2026-10-31; ${all - withGps} workouts without GPS skipped)`,
+      );
+      expect(await readdir(join(dir, 'gpx'))).toHaveLength(withGps);
+    },
+    'npx zepp-lake login': (lines) =>
+      expect(lines).toEqual([
+        `logged in: user ${spec.userId}; tokens stored in ${join(rt.homeDir, 'tokens.json')} (mode 0600)`,
+      ]),
+    'npx zepp-lake sync': expectSyncOfYou,
+    'npx zepp-lake report': (lines) => expect(lines).toEqual([join(rt.lakeDir, 'report.html')]),
+    'npx zepp-lake query --name sleep_by_night': async (lines) => {
+      const nights = await lakeCount('SELECT count(*) AS n FROM zepp_lake.sleep_session');
+      const columns = [
+        'user_id',
+        'night_of',
+        'start_ts',
+        'end_ts',
+        'in_bed_min',
+        'deep_min',
+        'light_min',
+        'rem_min',
+        'awake_min',
+        'wake_count',
+        'sleep_score',
+        'resting_hr',
+        'stage_segments',
+        'stage_deep_min',
+        'stage_light_min',
+        'stage_rem_min',
+        'stage_awake_min',
+        'stage_unknown_min',
+      ];
+      expectQueryTable(lines, columns, nights);
+    },
+    'npx zepp-lake users add --backend aws --source zepp --email you@example.com': (lines) =>
+      expect(lines).toEqual([`added zepp user ${spec.userId}`]),
+    // The same person into a fresh bucket and table: the same counts as the local sync.
+    'npx zepp-lake sync --backend aws --user <id>': expectSyncOfYou,
+  };
+
   it('runs each bash block line by line as a newcomer would, and each ends well', async () => {
     const placeholders: Record<string, string> = {
       '<id>': spec.userId,
@@ -164,9 +324,11 @@ describe('every command in the README', () => {
         }
         const result = await runCli(rt, args);
         expect(result.code, `${line}\n${result.stderr}`).toBe(0);
-        expect(result.stdout.trim().length + result.stderr.trim().length, line).toBeGreaterThan(0);
         ran.push(line);
         outputs.set(line, result.stdout);
+        const check = outputChecks[line];
+        expect(check, `a README line whose output this test does not check: ${line}`).toBeDefined();
+        await check!(result.stdout.trimEnd().split('\n'));
       }
     }
     // Your own `sync` after `npm start` in the same folder syncs you, never the demo's simulated people.

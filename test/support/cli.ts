@@ -33,13 +33,22 @@ export async function runCli(
     stdout += String(chunk);
     return true;
   });
+  // A command that calls process.exit ends the real process with that status, whatever main() returns after
+  // (vitest turns the call into an exception, which main() would map to its own status): report the real one.
+  let exitedWith: number | undefined;
+  const exitSpy = vi.spyOn(process, 'exit').mockImplementation((code?: string | number | null) => {
+    exitedWith ??= Number(code ?? 0);
+    throw new Error(`process.exit(${code}) called`);
+  });
   const exitCode = process.exitCode;
   try {
     const running = main(['node', 'zepp-lake', '--lake', rt.lakeDir, '--home', rt.homeDir, ...args]);
     if (whileRunning) await whileRunning(() => stderr);
-    return { code: await running, stderr, stdout };
+    const code = await running;
+    return { code: exitedWith ?? code, stderr, stdout };
   } finally {
     process.exitCode = exitCode;
+    exitSpy.mockRestore();
     errSpy.mockRestore();
     logSpy.mockRestore();
     outSpy.mockRestore();

@@ -1,0 +1,87 @@
+// Headless Chromium for the tests that open a page, from npm alone: the binary ships brotli-compressed inside
+// @sparticuz/chromium and playwright-core drives it. No system path and no browser download is involved.
+//
+// @sparticuz/chromium unpacks into os.tmpdir() and trusts whatever `chromium` file it finds there, so two test runs
+// at once (or one killed half-way) could leave a truncated binary for every later run. We unpack into a fresh
+// folder of our own and rename it into place: the versioned folder is complete or absent, never half-written.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { type Browser, chromium as playwright } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
+const CHROMIUM_PACKAGE = '@sparticuz/chromium';
+/** The package exports no package.json: find it above its entry point. */
+const PACKAGE_DIR = join(dirname(require.resolve(CHROMIUM_PACKAGE)), '..', '..');
+const PACKAGE_VERSION: string = JSON.parse(readFileSync(join(PACKAGE_DIR, 'package.json'), 'utf8')).version;
+
+const ARGS = [
+  '--no-sandbox',
+  '--no-zygote',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--font-render-hinting=none',
+];
+
+/** What to do when the browser does not start, for the failing test's message. */
+const HOW_TO_FIX =
+  `run \`npm ci\` (it installs ${CHROMIUM_PACKAGE} ${PACKAGE_VERSION} and playwright-core, the browser inside the package); ` +
+  'the binary is for Linux x64 and needs the system libraries libnss3, libnspr4 and libexpat1 ' +
+  '(Debian/Ubuntu: `apt-get install libnss3 libexpat1`; they come with openjdk-17-jre-headless, which the tests need anyway)';
+
+let unpacked: Promise<string> | undefined;
+
+/** The folder holding `chromium`, its SwiftShader libraries and `fonts/`, unpacked once per package version. */
+function unpackedChromium(): Promise<string> {
+  unpacked ??= unpackOnce();
+  return unpacked;
+}
+
+async function unpackOnce(): Promise<string> {
+  const dir = join(tmpdir(), `zepp-lake-chromium-${PACKAGE_VERSION}`);
+  if (existsSync(join(dir, 'chromium'))) return dir;
+  const staging = await mkdtemp(join(tmpdir(), `zepp-lake-chromium-${PACKAGE_VERSION}-unpacking-`));
+  const savedTmpdir = process.env.TMPDIR;
+  try {
+    // The package's only say over where it unpacks is os.tmpdir(), which reads TMPDIR on every call.
+    process.env.TMPDIR = staging;
+    const { default: sparticuz } = await import(CHROMIUM_PACKAGE);
+    await sparticuz.executablePath();
+  } finally {
+    if (savedTmpdir === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = savedTmpdir;
+  }
+  // Our own fontconfig file: the package's names fixed /tmp paths.
+  await writeFile(
+    join(staging, 'fonts.conf'),
+    `<?xml version="1.0"?>\n<fontconfig><dir>${join(dir, 'fonts')}</dir><cachedir>${join(dir, 'fonts-cache')}</cachedir></fontconfig>\n`,
+  );
+  try {
+    await rename(staging, dir);
+  } catch (error) {
+    // Another run renamed its copy into place first: use that one.
+    await rm(staging, { recursive: true, force: true });
+    if (!existsSync(join(dir, 'chromium'))) throw error;
+  }
+  return dir;
+}
+
+/** Launches headless Chromium, or fails with a message that says what to install. */
+export async function launchChromium(): Promise<Browser> {
+  try {
+    const dir = await unpackedChromium();
+    return await playwright.launch({
+      executablePath: join(dir, 'chromium'),
+      args: ARGS,
+      env: { ...process.env, FONTCONFIG_PATH: dir, FONTCONFIG_FILE: join(dir, 'fonts.conf') },
+    });
+  } catch (error) {
+    throw new Error(`headless Chromium did not start: ${HOW_TO_FIX}. Cause: ${String(error)}`, { cause: error });
+  }
+}
