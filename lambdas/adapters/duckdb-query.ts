@@ -81,7 +81,7 @@ export function lakeViewSql(def: TableDef, glob: string | null): string {
 }
 
 /**
- * The UTC session and the `zepp_lake` schema with one view per registry table over `<lakeDir>/tables/`; with
+ * The UTC session and the `zepp_lake` schema (the default one) with one view per registry table over `<lakeDir>/tables/`; with
  * `lakeDir` null every view is empty (the columns without rows: enough to check a query's names and types).
  */
 export async function createLakeViews(connection: DuckDBConnection, lakeDir: string | null): Promise<void> {
@@ -95,6 +95,8 @@ export async function createLakeViews(connection: DuckDBConnection, lakeDir: str
         : null;
     await connection.run(lakeViewSql(TABLES[name], glob));
   }
+  // Unqualified table names resolve to zepp_lake, as in the Athena console with that database selected.
+  await connection.run(`USE ${ATHENA_DATABASE}`);
 }
 
 /** DuckDB JS rows -> plain JSON-able values (DATE columns as YYYY-MM-DD), by the result's column types. */
@@ -117,8 +119,6 @@ export async function openLakeDb(lakeDir: string): Promise<LakeDb> {
     throw error;
   }
   const open = connection;
-  // Unqualified table names resolve to zepp_lake, as in the Athena console with that database selected.
-  await open.run(`USE ${ATHENA_DATABASE}`);
   return {
     async query(sql: string) {
       const reader = await open.runAndReadAll(sql);

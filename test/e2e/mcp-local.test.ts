@@ -123,6 +123,11 @@ describe('zepp-lake mcp (local lake)', () => {
       sql: `SELECT count(*) AS workouts FROM zepp_lake.workout WHERE month = '2026-10' AND user_id = '${bob.userId}'`,
     });
     expect(parseMarkdownTable(counted.text)).toEqual([{ workouts: String(october.length) }]);
+    // As in the Athena console with the database selected, an unqualified name is a zepp_lake table.
+    const unqualified = await mcp.call('sql', {
+      sql: `SELECT count(*) AS workouts FROM workout WHERE month = '2026-10' AND user_id = '${bob.userId}'`,
+    });
+    expect(parseMarkdownTable(unqualified.text)).toEqual([{ workouts: String(october.length) }]);
   });
 
   it('answers "what was my resting heart rate, week by week?" through the named query, narrowed', async () => {
