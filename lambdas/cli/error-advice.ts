@@ -40,6 +40,10 @@ export interface Advice {
   message: string;
 }
 
+/** What to do when the lake's storage refused a write (a whole command, or one user's run in a sync). */
+export const STORAGE_ADVICE =
+  "the lake's storage refused a write: check that the lake folder or bucket can be written (disk space, permissions), then run the command again; nothing already fetched is lost";
+
 export const REGION_HOSTS = 'https://api-mifit-de2.huami.com (EU) or https://api-mifit-us2.huami.com (US)';
 
 /** What a stored-authorisation failure means, from the error text the engine recorded (or threw). */
@@ -164,7 +168,7 @@ export function adviseError(err: unknown, hint: LoginHint = {}): Advice {
   } else if (err instanceof StorageWriteError) {
     out = {
       exitCode: EXIT.unavailable,
-      message: `${msg}\n  the lake's storage refused a write: check that the lake folder or bucket can be written (disk space, permissions), then run the command again; nothing already fetched is lost`,
+      message: `${msg}\n  ${STORAGE_ADVICE}`,
     };
   } else if (err instanceof FileLockTimeoutError || err instanceof FileLockLostError) {
     out = {

@@ -13,7 +13,7 @@ import { formatRowForJson } from '../core/format-row.ts';
 import { type Row, TABLE_NAMES, type TableName } from '../core/schema-registry.ts';
 import { replayUser } from '../engine/replay.ts';
 import { openAwsRuntime, queryableLakeDir } from './aws-runtime.ts';
-import { adviseError, EXIT, EXIT_CODES_HELP, type LoginHint } from './error-advice.ts';
+import { adviseError, EXIT, EXIT_CODES_HELP, type LoginHint, STORAGE_ADVICE } from './error-advice.ts';
 import { registerExportCommand } from './export-command.ts';
 import { registerExportFitCommand } from './export-fit.ts';
 import { type GlobalOptions, openLocalRuntime, type Runtime } from './local-runtime.ts';
@@ -262,11 +262,13 @@ export function buildProgram(): Command {
           summary.push({ ...r, actions });
           if (!o.json) console.log(formatSyncReport(r));
           for (const a of actions) process.stderr.write(`zepp-lake: user ${r.userId}: ${a.message}\n`);
+          if (r.storageFailed) process.stderr.write(`zepp-lake: user ${r.userId}: ${STORAGE_ADVICE}\n`);
         }
         if (o.json) console.log(JSON.stringify({ users: summary }, null, 2));
-        // A person only can fix authorisation (3); a user another process was syncing just needs a later run (4).
+        // A person only can fix authorisation (3); a user another process was syncing, or whose writes the storage
+        // refused, needs a later run (4).
         if (reports.some((r) => r.authFailed)) process.exitCode = EXIT.auth;
-        else if (reports.some((r) => r.busy)) process.exitCode = EXIT.unavailable;
+        else if (reports.some((r) => r.busy || r.storageFailed)) process.exitCode = EXIT.unavailable;
       };
       if (o.source === 'sim') {
         await withSimulator({ faults: o.faults as string | undefined }, async (sim) =>

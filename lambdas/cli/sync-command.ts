@@ -2,7 +2,7 @@
 
 import { createHash, randomUUID } from 'node:crypto';
 import { type HttpOptions, loginWithPassword } from '../adapters/zepp-api.ts';
-import { LeaseHeldError } from '../core/errors.ts';
+import { LeaseHeldError, StorageWriteError } from '../core/errors.ts';
 import type { StreamName, TokenStore, UserRecord, UserTokens } from '../core/ports.ts';
 import { STREAMS } from '../core/ports.ts';
 import { type EngineDeps, SyncEngine, type SyncReport } from '../engine/sync-engine.ts';
@@ -30,9 +30,14 @@ export interface SyncOptions {
   afterStep?: EngineDeps['afterStep'];
 }
 
-/** A user's line in a sync run; `busy` when another process was syncing the user, so this run left them alone. */
+/**
+ * A user's line in a sync run; `busy` when another process was syncing the user, so this run left them alone;
+ * `storageFailed` when the lake's storage refused one of their writes, so their run stopped there (the other
+ * users' runs go on: a refused key or a full disk for one user's month loses nothing of theirs).
+ */
 export interface UserSyncReport extends SyncReport {
   busy?: boolean;
+  storageFailed?: boolean;
 }
 
 export const BUSY_MESSAGE = 'another zepp-lake process is syncing this user now: left to it (run sync again later)';
@@ -130,7 +135,7 @@ export async function loginZepp(
   });
 }
 
-/** One user's sync; a user whose lease another process holds is reported busy, and the run goes on. */
+/** One user's sync; a user another process holds is reported busy, one whose writes failed storageFailed; the run goes on. */
 async function syncOneUser(rt: Runtime, engine: SyncEngine, u: UserRecord, opts: SyncOptions): Promise<UserSyncReport> {
   const tokens = await rt.tokens.get(u.userId);
   if (!tokens) {
@@ -157,6 +162,16 @@ async function syncOneUser(rt: Runtime, engine: SyncEngine, u: UserRecord, opts:
       to: opts.to,
     });
   } catch (err) {
+    if (err instanceof StorageWriteError) {
+      return {
+        userId: u.userId,
+        streams: {},
+        authFailed: false,
+        wrongRegionSuspected: false,
+        errors: [err.message],
+        storageFailed: true,
+      };
+    }
     if (!(err instanceof LeaseHeldError)) throw err;
     return {
       userId: u.userId,

@@ -120,15 +120,13 @@ describe('a store that refuses writes', () => {
         state: c.ledgerOfState ? refusingLedger(base.state, fault) : base.state,
       };
 
-      const failed = await syncUsers(rt, { quiet: true, clock, http: FAST_HTTP }).then(
-        () => undefined,
-        (err: unknown) => err as Error,
-      );
+      const [stopped] = await syncUsers(rt, { quiet: true, clock, http: FAST_HTTP });
       expect(fault.hits).toBeGreaterThan(0);
-      expect(failed, 'the sync did not stop').toBeInstanceOf(Error);
-      expect(failed?.message).toMatch(c.ledgerOfState ? /EIO: i\/o error/ : /no space left on device/);
-      expect(failed?.message).toMatch(/could not be written/);
-      expect(failed?.message).toMatch(/next run/);
+      expect(stopped?.storageFailed, 'the run did not stop the user').toBe(true);
+      const failed = stopped?.errors.join('\n');
+      expect(failed).toMatch(c.ledgerOfState ? /EIO: i\/o error/ : /no space left on device/);
+      expect(failed).toMatch(/could not be written/);
+      expect(failed).toMatch(/next run/);
 
       // The cursor never passes a day that did not land.
       const cursor = await base.state.getCursor(spec.userId, c.stream);
@@ -159,6 +157,45 @@ describe('a store that refuses writes', () => {
       );
       expect(left).toEqual([]);
       expect(await diffAgainstTruth(base.lakeDir, spec.userId, sim.groundTruth(spec.userId))).toEqual([]);
+    } finally {
+      await base.cleanup();
+    }
+  }, 180_000);
+});
+
+describe('one user whose writes the store refuses, in a run of several', () => {
+  let sim: Simulator;
+  const refused = shortSimUser(TODAY, 'storage-a', 40);
+  const other = shortSimUser(TODAY, 'storage-b', 40);
+
+  beforeAll(async () => {
+    sim = await startSimulator({ today: TODAY, users: [refused, other], loginThrottle: false });
+  });
+  afterAll(async () => {
+    await sim?.close();
+  });
+
+  it("stops that user only: the others' history lands whole, and the next run heals the first", async () => {
+    const base = await tempRuntime();
+    try {
+      await loginAll(base, sim);
+      const fault: Fault = { active: true, hits: 0 };
+      const mine = (k: string) => k.startsWith('tables/activity_minute/month=2026-11/') && k.includes(refused.userId);
+      const rt = { ...base, store: refusingStore(base.store, mine, fault) };
+
+      const reports = await syncUsers(rt, { quiet: true, clock, http: FAST_HTTP });
+      expect(fault.hits).toBeGreaterThan(0);
+      const byUser = new Map(reports.map((r) => [r.userId, r]));
+      expect(byUser.get(refused.userId)?.storageFailed).toBe(true);
+      expect(byUser.get(refused.userId)?.errors.join('\n')).toMatch(/no space left on device/);
+      expect(byUser.get(other.userId)?.storageFailed).toBeUndefined();
+      expect(byUser.get(other.userId)?.errors).toEqual([]);
+      expect(await diffAgainstTruth(base.lakeDir, other.userId, sim.groundTruth(other.userId))).toEqual([]);
+
+      fault.active = false;
+      await syncUsers(rt, { quiet: true, clock, http: FAST_HTTP });
+      for (const u of [refused, other])
+        expect(await diffAgainstTruth(base.lakeDir, u.userId, sim.groundTruth(u.userId))).toEqual([]);
     } finally {
       await base.cleanup();
     }
