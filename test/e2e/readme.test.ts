@@ -144,7 +144,7 @@ describe('every command in the README', () => {
     expect(stream('band')).toEqual({ rows: band, written: bandDays, empty: daysAsked - bandDays, failed: 0 });
     const workouts = truth.workout?.length ?? 0;
     expect(stream('workouts')).toEqual({
-      rows: workouts + (truth.workout_sample?.length ?? 0),
+      rows: STREAM_TABLES.workouts.reduce((n, t) => n + (truth[t]?.length ?? 0), 0),
       written: workouts,
       empty: 0,
       failed: 0,
@@ -235,6 +235,21 @@ describe('every command in the README', () => {
         `wrote ${withGps} GPX files to ${join(dir, 'gpx')} (2026-10-01 to 2026-10-31; ${all - withGps} workouts without GPS skipped)`,
       );
       expect(await readdir(join(dir, 'gpx'))).toHaveLength(withGps);
+    },
+    'npx zepp-lake export fit --from 2026-10-01 --to 2026-10-31 --out-dir fit': async (lines) => {
+      // Every workout becomes a FIT file, with GPS or not (a swim or a treadmill run still has heart rate and laps).
+      const all = await lakeCount(
+        "SELECT count(*) AS n FROM zepp_lake.workout WHERE local_date BETWEEN DATE '2026-10-01' AND DATE '2026-10-31'",
+      );
+      expect(all).toBeGreaterThan(0);
+      expect(lines.at(-1)).toMatch(
+        new RegExp(
+          `^wrote ${all} FIT files? to ${escapeRegExp(join(dir, 'fit'))} \\(2026-10-01 to 2026-10-31; \\d+ with one lap`,
+        ),
+      );
+      const files = await readdir(join(dir, 'fit'));
+      expect(files).toHaveLength(all);
+      for (const f of files) expect(f).toMatch(/^\d+_\d{4}-\d{2}-\d{2}_\d+\.fit$/);
     },
     'npx zepp-lake login': (lines) =>
       expect(lines).toEqual([
@@ -367,3 +382,7 @@ describe('every command in the README', () => {
     }
   }, 300_000);
 });
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
