@@ -7,6 +7,10 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Most files wait on child processes, sockets and the stand-ins rather than compute: four at a time on two
+    // cores halves the run (Vitest's default is one fewer worker than cores: one, on the 2-core CI machine). Every
+    // file keeps to its own temp folders, tables, queues and simulator ports, so files never share state.
+    maxWorkers: 4,
     reporters: ['default'],
   },
 });
