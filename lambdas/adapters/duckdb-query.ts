@@ -105,14 +105,19 @@ export function plainRows(types: readonly DuckDBType[], rows: readonly (readonly
   return rows.map((row) => row.map((value, i) => (dateColumns.has(i) ? dateOf(value) : plainValue(value))));
 }
 
-/** Opens an in-memory DuckDB with the `zepp_lake` views over `<lakeDir>/tables/`. */
-export async function openLakeDb(lakeDir: string): Promise<LakeDb> {
-  await requireLakeFolder(lakeDir);
+/** An open in-memory DuckDB connection, and how to close it with its instance. */
+export interface MemoryDb {
+  connection: DuckDBConnection;
+  close(): void;
+}
+
+/** An in-memory DuckDB once `setup` has run on its connection; when setup fails, everything is closed again. */
+export async function openMemoryDb(setup: (connection: DuckDBConnection) => Promise<void>): Promise<MemoryDb> {
   const instance = await DuckDBInstance.create(':memory:');
   let connection: DuckDBConnection | undefined;
   try {
     connection = await instance.connect();
-    await createLakeViews(connection, lakeDir);
+    await setup(connection);
   } catch (error) {
     connection?.closeSync();
     instance.closeSync();
@@ -120,17 +125,27 @@ export async function openLakeDb(lakeDir: string): Promise<LakeDb> {
   }
   const open = connection;
   return {
+    connection: open,
+    close() {
+      open.closeSync();
+      instance.closeSync();
+    },
+  };
+}
+
+/** Opens an in-memory DuckDB with the `zepp_lake` views over `<lakeDir>/tables/`. */
+export async function openLakeDb(lakeDir: string): Promise<LakeDb> {
+  await requireLakeFolder(lakeDir);
+  const db = await openMemoryDb((connection) => createLakeViews(connection, lakeDir));
+  return {
     async query(sql: string) {
-      const reader = await open.runAndReadAll(sql);
+      const reader = await db.connection.runAndReadAll(sql);
       const names = reader.columnNames();
       return plainRows(reader.columnTypes(), reader.getRowsJS()).map((row) =>
         Object.fromEntries(row.map((value, i) => [names[i] as string, value])),
       );
     },
-    close() {
-      open.closeSync();
-      instance.closeSync();
-    },
+    close: () => db.close(),
   };
 }
 

@@ -11,7 +11,7 @@
 // stopped at its time cap cannot leave anything behind for the next one.
 
 import { join } from 'node:path';
-import { type DuckDBConnection, DuckDBInstance, StatementType } from '@duckdb/node-api';
+import { type DuckDBConnection, StatementType } from '@duckdb/node-api';
 import {
   type SqlCaps,
   type SqlColumn,
@@ -22,7 +22,7 @@ import {
   sqlText,
   withArticle,
 } from '../core/read-only-sql.ts';
-import { createLakeViews, plainRows } from './duckdb-query.ts';
+import { createLakeViews, type MemoryDb, openMemoryDb, plainRows } from './duckdb-query.ts';
 
 const SEAL = (lakeDir: string | null): string[] => [
   `SET temp_directory = ''`,
@@ -33,31 +33,12 @@ const SEAL = (lakeDir: string | null): string[] => [
   'SET lock_configuration = true',
 ];
 
-interface Sealed {
-  connection: DuckDBConnection;
-  close(): void;
-}
-
-async function openSealed(lakeDir: string | null): Promise<Sealed> {
-  const instance = await DuckDBInstance.create(':memory:');
-  let connection: DuckDBConnection | undefined;
-  try {
-    connection = await instance.connect();
+/** The lake's views, then external access off and the configuration locked (SEAL). */
+function openSealed(lakeDir: string | null): Promise<MemoryDb> {
+  return openMemoryDb(async (connection) => {
     await createLakeViews(connection, lakeDir);
     for (const statement of SEAL(lakeDir)) await connection.run(statement);
-  } catch (error) {
-    connection?.closeSync();
-    instance.closeSync();
-    throw error;
-  }
-  const open = connection;
-  return {
-    connection: open,
-    close() {
-      open.closeSync();
-      instance.closeSync();
-    },
-  };
+  });
 }
 
 /** DuckDB's error -> refused (a file outside the lake, a locked setting) or failed, with what to do. */

@@ -100,16 +100,46 @@ export async function writeTextFile(path: string, text: string | Uint8Array): Pr
 
 // ---------------------------------------------------------------- GPX
 
-export interface GpxExportOptions {
+/** What `export gpx` and `export fit` take alike: one workout by trackid, or every one of a date range. */
+export interface WorkoutFileOptions {
   workout?: string;
   user?: string;
   from?: string;
   to?: string;
-  /** A file, or `-` for stdout (single workout only). */
+  /** One workout: the file (`-` for stdout where the format allows it). */
   out?: string;
   outDir?: string;
   quiet?: boolean;
   json?: boolean;
+}
+
+export type GpxExportOptions = WorkoutFileOptions;
+
+/** Adds the options of a per-workout file export (`ext`: gpx, fit) to its command. */
+export function addWorkoutFileOptions(cmd: Command, o: { ext: string; outHelp: string; jsonHelp: string }): Command {
+  return cmd
+    .option('--workout <trackid>', 'one workout, by trackid')
+    .option('--user <id>', 'only this user', userIdOption)
+    .option('--from <date>', 'first local date (YYYY-MM-DD) of a range', dateOption)
+    .option('--to <date>', 'last local date (YYYY-MM-DD) of a range', dateOption)
+    .option('--out <file>', o.outHelp)
+    .option('--out-dir <dir>', `a range: the folder for one <user>_<date>_<trackid>.${o.ext} per workout`)
+    .option('--quiet', 'no progress and no text (errors still go to stderr)')
+    .option('--json', o.jsonHelp);
+}
+
+/** The parsed options of a per-workout file export, typed. */
+export function workoutFileOptions(o: Record<string, unknown>): WorkoutFileOptions {
+  return {
+    workout: o.workout as string | undefined,
+    user: o.user as string | undefined,
+    from: o.from as string | undefined,
+    to: o.to as string | undefined,
+    out: o.out as string | undefined,
+    outDir: o.outDir as string | undefined,
+    quiet: Boolean(o.quiet),
+    json: Boolean(o.json),
+  };
 }
 
 export interface GpxWritten {
@@ -504,38 +534,20 @@ export async function withLake<T>(cmd: Command, fn: (db: LakeDb, lake: string) =
 export function registerExportCommand(program: Command, io: ExportIo = processIo): Command {
   const exp = program.command('export').description('workouts as GPX or FIT files, tables as CSV');
 
-  exp
-    .command('gpx')
-    .description(
-      'workouts with GPS as GPX 1.1 (time, elevation, heart rate): one by trackid, or every one in a date range',
-    )
-    .option('--workout <trackid>', 'one workout, by trackid')
-    .option('--user <id>', 'only this user', userIdOption)
-    .option('--from <date>', 'first local date (YYYY-MM-DD) of a range', dateOption)
-    .option('--to <date>', 'last local date (YYYY-MM-DD) of a range', dateOption)
-    .option('--out <file>', 'one workout: the file (- for stdout; default ./<user>_<date>_<trackid>.gpx)')
-    .option('--out-dir <dir>', 'a range: the folder for one <user>_<date>_<trackid>.gpx per workout')
-    .option('--quiet', 'no progress and no text (errors still go to stderr)')
-    .option('--json', 'print a summary object (files written, skipped) instead of text')
-    .action(async (o: Opts, cmd: Command) => {
-      await withLake(cmd, (db, lake) =>
-        exportGpx(
-          db,
-          {
-            workout: o.workout as string | undefined,
-            user: o.user as string | undefined,
-            from: o.from as string | undefined,
-            to: o.to as string | undefined,
-            out: o.out as string | undefined,
-            outDir: o.outDir as string | undefined,
-            quiet: Boolean(o.quiet),
-            json: Boolean(o.json),
-          },
-          io,
-          lake,
-        ),
-      );
-    });
+  addWorkoutFileOptions(
+    exp
+      .command('gpx')
+      .description(
+        'workouts with GPS as GPX 1.1 (time, elevation, heart rate): one by trackid, or every one in a date range',
+      ),
+    {
+      ext: 'gpx',
+      outHelp: 'one workout: the file (- for stdout; default ./<user>_<date>_<trackid>.gpx)',
+      jsonHelp: 'print a summary object (files written, skipped) instead of text',
+    },
+  ).action(async (o: Opts, cmd: Command) => {
+    await withLake(cmd, (db, lake) => exportGpx(db, workoutFileOptions(o), io, lake));
+  });
 
   exp
     .command('csv')

@@ -22,6 +22,7 @@ import {
   workoutToFit,
 } from '../core/fit.ts';
 import {
+  addWorkoutFileOptions,
   checkRange,
   ExportError,
   type ExportIo,
@@ -30,22 +31,14 @@ import {
   findWorkout,
   processIo,
   sqlString,
+  type WorkoutFileOptions,
   whereClause,
   withLake,
+  workoutFileOptions,
   writeTextFile,
 } from './export-command.ts';
-import { dateOption, userIdOption } from './option-parsers.ts';
 
-export interface FitExportOptions {
-  workout?: string;
-  user?: string;
-  from?: string;
-  to?: string;
-  out?: string;
-  outDir?: string;
-  quiet?: boolean;
-  json?: boolean;
-}
+export type FitExportOptions = WorkoutFileOptions;
 
 export interface FitWritten {
   path: string;
@@ -297,36 +290,18 @@ export async function exportFit(
 
 /** Adds `fit` under `zepp-lake export`. */
 export function registerExportFitCommand(exp: Command, io: ExportIo = processIo): Command {
-  return exp
-    .command('fit')
-    .description(
-      'workouts as FIT activity files (records, laps, pauses, totals) for Garmin Connect, Strava, intervals.icu...',
-    )
-    .option('--workout <trackid>', 'one workout, by trackid')
-    .option('--user <id>', 'only this user', userIdOption)
-    .option('--from <date>', 'first local date (YYYY-MM-DD) of a range', dateOption)
-    .option('--to <date>', 'last local date (YYYY-MM-DD) of a range', dateOption)
-    .option('--out <file>', 'one workout: the file (default ./<user>_<date>_<trackid>.fit)')
-    .option('--out-dir <dir>', 'a range: the folder for one <user>_<date>_<trackid>.fit per workout')
-    .option('--quiet', 'no progress and no text (errors still go to stderr)')
-    .option('--json', 'print a summary object (files written, records, laps) instead of text')
-    .action(async (o: Record<string, unknown>, cmd: Command) => {
-      await withLake(cmd, (db, lake) =>
-        exportFit(
-          db,
-          {
-            workout: o.workout as string | undefined,
-            user: o.user as string | undefined,
-            from: o.from as string | undefined,
-            to: o.to as string | undefined,
-            out: o.out as string | undefined,
-            outDir: o.outDir as string | undefined,
-            quiet: Boolean(o.quiet),
-            json: Boolean(o.json),
-          },
-          io,
-          lake,
-        ),
-      );
-    });
+  return addWorkoutFileOptions(
+    exp
+      .command('fit')
+      .description(
+        'workouts as FIT activity files (records, laps, pauses, totals) for Garmin Connect, Strava, intervals.icu...',
+      ),
+    {
+      ext: 'fit',
+      outHelp: 'one workout: the file (default ./<user>_<date>_<trackid>.fit)',
+      jsonHelp: 'print a summary object (files written, records, laps) instead of text',
+    },
+  ).action(async (o: Record<string, unknown>, cmd: Command) => {
+    await withLake(cmd, (db, lake) => exportFit(db, workoutFileOptions(o), io, lake));
+  });
 }
