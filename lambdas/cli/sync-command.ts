@@ -1,13 +1,13 @@
 // `zepp-lake sync` and `login`: wire the runtime, the user's source and the engine, then report.
 
 import { createHash, randomUUID } from 'node:crypto';
-import { type HttpOptions, loginWithPassword } from '../adapters/zepp-api.ts';
 import { LeaseHeldError } from '../core/errors.ts';
 import type { StreamName, TokenStore, UserRecord, UserTokens } from '../core/ports.ts';
 import { STREAMS } from '../core/ports.ts';
 import { type EngineDeps, SyncEngine, type SyncReport } from '../engine/sync-engine.ts';
-import type { Runtime } from './local-runtime.ts';
-import { openSource } from './open-source.ts';
+import type { Runtime } from '../runtime/local.ts';
+import { openSource } from '../sources/registry.ts';
+import { type HttpOptions, loginWithPassword } from '../sources/zepp/client.ts';
 import { createProgress } from './progress.ts';
 
 export interface SyncOptions {

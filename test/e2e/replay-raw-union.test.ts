@@ -5,13 +5,13 @@
 
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exchangeCode } from '../../lambdas/adapters/huami-open-api.ts';
-import type { HuamiOpenTokens } from '../../lambdas/cli/open-source.ts';
 import { syncUsers } from '../../lambdas/cli/sync-command.ts';
+import { decodeRawRecord, encodeRawRecord } from '../../lambdas/core/raw-records.ts';
 import { addDays } from '../../lambdas/core/time.ts';
-import { decodeRawRecord, encodeRawRecord } from '../../lambdas/engine/raw-records.ts';
 import { replayUser } from '../../lambdas/engine/replay.ts';
-import { type HuamiOpenSimulator, startHuamiOpenSimulator } from '../../sim/huami-open.ts';
+import { exchangeCode } from '../../lambdas/sources/huami-open/client.ts';
+import type { HuamiOpenTokens } from '../../lambdas/sources/registry.ts';
+import { type HuamiOpenSimulator, startHuamiOpenSimulator } from '../../sim/huami-open/simulator.ts';
 import { type Simulator, startSimulator } from '../../sim/index.ts';
 import { shortSimUser } from '../handlers/lambda-harness.ts';
 import { runCli } from '../support/cli.ts';
