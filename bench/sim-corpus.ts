@@ -6,8 +6,9 @@ import { AuthExpiredError } from '../lambdas/core/errors.ts';
 import { planSyncWindows, type SyncWindow } from '../lambdas/core/plan.ts';
 import type { RawRecord } from '../lambdas/core/raw-records.ts';
 import { addDays } from '../lambdas/core/time.ts';
+import type { HttpOptions } from '../lambdas/sources/http.ts';
 import type { WindowedStream } from '../lambdas/sources/source.ts';
-import { type HttpOptions, loginWithPassword, ZeppApi } from '../lambdas/sources/zepp/client.ts';
+import { loginWithPassword, ZeppApi } from '../lambdas/sources/zepp/client.ts';
 import { ZeppSource } from '../lambdas/sources/zepp/source.ts';
 import { demoUsers, type SimUserSpec, type Simulator } from '../sim/index.ts';
 

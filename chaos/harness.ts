@@ -17,7 +17,7 @@ import { naturalKeyOf, type Row, type TableName, type TableRows, tableDef } from
 import { addDays } from '../lambdas/core/time.ts';
 import type { EngineDeps, SyncReport } from '../lambdas/engine/sync-engine.ts';
 import { parquetCodec, type Runtime } from '../lambdas/runtime/local.ts';
-import type { HttpOptions } from '../lambdas/sources/zepp/client.ts';
+import type { HttpOptions } from '../lambdas/sources/http.ts';
 import { createStateTable, DynamoStateStore } from '../lambdas/stores/dynamo-state.ts';
 import { S3ObjectStore } from '../lambdas/stores/s3-lake.ts';
 import { SecretsManagerTokenStore } from '../lambdas/stores/secrets-tokens.ts';

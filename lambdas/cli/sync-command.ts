@@ -6,8 +6,9 @@ import type { StreamName, TokenStore, UserRecord, UserTokens } from '../core/por
 import { STREAMS } from '../core/ports.ts';
 import { type EngineDeps, SyncEngine, type SyncReport } from '../engine/sync-engine.ts';
 import type { Runtime } from '../runtime/local.ts';
+import type { HttpOptions } from '../sources/http.ts';
 import { openSource } from '../sources/registry.ts';
-import { type HttpOptions, loginWithPassword } from '../sources/zepp/client.ts';
+import { loginWithPassword } from '../sources/zepp/client.ts';
 import { createProgress } from './progress.ts';
 
 export interface SyncOptions {

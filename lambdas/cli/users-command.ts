@@ -11,6 +11,7 @@ import { UpstreamError } from '../core/errors.ts';
 import type { SourceId, UserRecord } from '../core/ports.ts';
 import { UserLease } from '../engine/lease.ts';
 import type { Runtime } from '../runtime/local.ts';
+import type { HttpOptions } from '../sources/http.ts';
 import {
   buildAuthorizeUrl,
   exchangeCode,
@@ -19,7 +20,6 @@ import {
   type HuamiOpenHosts,
 } from '../sources/huami-open/client.ts';
 import type { HuamiOpenTokens } from '../sources/registry.ts';
-import type { HttpOptions } from '../sources/zepp/client.ts';
 import { hostUrlOption } from './option-parsers.ts';
 import { loginZepp } from './sync-command.ts';
 

@@ -13,8 +13,9 @@
 import { randomUUID } from 'node:crypto';
 import { AuthExpiredError, LoginError, redact } from '../core/errors.ts';
 import type { SourceId, StateStore, TokenStore, UserRecord, UserTokens } from '../core/ports.ts';
+import type { HttpOptions } from '../sources/http.ts';
 import { type HuamiOpenTokens, isDue, renewHuamiOpenTokens } from '../sources/huami-open/stored-tokens.ts';
-import { type HttpOptions, remintAppToken } from '../sources/zepp/client.ts';
+import { remintAppToken } from '../sources/zepp/client.ts';
 
 const DAY_MS = 86_400_000;
 /** Long enough for one vendor token call with all its retries; released as soon as the renewal ends. */

@@ -13,9 +13,9 @@ import { RateLimitedError, UpstreamError } from '../core/errors.ts';
 import type { ObjectStore, StateStore, StreamName, TokenStore, UserRecord } from '../core/ports.ts';
 import type { SyncMessage } from '../core/sync-message.ts';
 import { localDateOf } from '../core/time.ts';
+import type { HttpOptions } from '../sources/http.ts';
 import { openSource } from '../sources/registry.ts';
 import type { SyncSource } from '../sources/source.ts';
-import type { HttpOptions } from '../sources/zepp/client.ts';
 import type { ParquetCodec } from './lake-writer.ts';
 import { type EngineDeps, SyncEngine, type SyncReport } from './sync-engine.ts';
 

@@ -24,7 +24,7 @@ import { runSyncMessage } from '../engine/run-sync-message.ts';
 import { type LambdaRuntime, lambdaRuntime } from '../runtime/aws-parquet.ts';
 import { engineLog, logger } from '../runtime/logger.ts';
 import { countMetric, METRIC, metrics, recordSyncReport } from '../runtime/metrics.ts';
-import type { HttpOptions } from '../sources/zepp/client.ts';
+import type { HttpOptions } from '../sources/http.ts';
 import { SYNC_ID_ATTRIBUTE } from '../stores/sqs-queue.ts';
 
 /** The message will never parse; SQS's redrive policy takes it to the dead-letter queue. */

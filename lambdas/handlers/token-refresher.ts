@@ -10,7 +10,7 @@ import { refreshUserTokens, type TokenRefreshDeps, type TokenRefreshResult } fro
 import { type LambdaServices, lambdaServices } from '../runtime/aws.ts';
 import { logger } from '../runtime/logger.ts';
 import { countMetric, METRIC, metrics } from '../runtime/metrics.ts';
-import type { HttpOptions } from '../sources/zepp/client.ts';
+import type { HttpOptions } from '../sources/http.ts';
 
 export interface TokenRefreshEvent {
   trigger?: string;

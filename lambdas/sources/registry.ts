@@ -3,11 +3,12 @@
 
 import { AuthExpiredError, LoginError } from '../core/errors.ts';
 import type { TokenStore, UserTokens } from '../core/ports.ts';
+import type { HttpOptions } from './http.ts';
 import { HuamiOpenApi, type HuamiOpenAuth } from './huami-open/client.ts';
 import { HuamiOpenSource } from './huami-open/source.ts';
 import { createStoredTokenAuth, type HuamiOpenTokens } from './huami-open/stored-tokens.ts';
 import type { SyncSource } from './source.ts';
-import { type HttpOptions, remintAppToken, ZeppApi } from './zepp/client.ts';
+import { remintAppToken, ZeppApi } from './zepp/client.ts';
 import { ZeppSource } from './zepp/source.ts';
 
 export interface OpenSourceOptions {

@@ -9,7 +9,7 @@ import { loginZepp } from '../../lambdas/cli/sync-command.ts';
 import { compareByKey } from '../../lambdas/core/merge.ts';
 import { type Row, TABLE_NAMES, type TableName, type TableRows, tableDef } from '../../lambdas/core/schema-registry.ts';
 import { openLocalRuntime, type Runtime } from '../../lambdas/runtime/local.ts';
-import type { HttpOptions } from '../../lambdas/sources/zepp/client.ts';
+import type { HttpOptions } from '../../lambdas/sources/http.ts';
 import { readParquet } from '../../lambdas/stores/parquet.ts';
 import type { Simulator } from '../../sim/index.ts';
 

@@ -30,7 +30,7 @@ import {
   type RawResponse,
   type ResolvedHttp as Resolved,
   resolveHttp as resolve,
-} from '../zepp/client.ts';
+} from '../http.ts';
 
 export type { HttpOptions, RawResponse };
 

@@ -16,7 +16,7 @@
 
 import { AuthExpiredError } from '../../core/errors.ts';
 import type { TokenStore, UserTokens, VersionedTokens } from '../../core/ports.ts';
-import type { HttpOptions } from '../zepp/client.ts';
+import type { HttpOptions } from '../http.ts';
 import {
   type HuamiOpenAuth,
   type HuamiOpenHosts,

@@ -6,8 +6,9 @@ import { AuthExpiredError, MalformedPayloadError } from '../../core/errors.ts';
 import type { SyncWindow } from '../../core/plan.ts';
 import { type RawRecord, rawKey, windowRawName } from '../../core/raw-records.ts';
 import { parseDate } from '../../core/time.ts';
+import type { RawResponse } from '../http.ts';
 import type { SyncSource, WindowedStream, WorkoutRef } from '../source.ts';
-import type { RawResponse, ZeppApi } from './client.ts';
+import type { ZeppApi } from './client.ts';
 
 const EVENT_TYPES: Record<WindowedStream, string | undefined> = {
   band: undefined,

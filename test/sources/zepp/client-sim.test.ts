@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AuthExpiredError, LoginError, RateLimitedError } from '../../../lambdas/core/errors.ts';
+import type { HttpOptions } from '../../../lambdas/sources/http.ts';
 import {
-  type HttpOptions,
   loginWithPassword,
   remintAppToken,
   ZeppApi,

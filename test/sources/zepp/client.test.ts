@@ -8,14 +8,8 @@ import {
   RateLimitedError,
   UpstreamError,
 } from '../../../lambdas/core/errors.ts';
-import {
-  type HttpOptions,
-  loginWithPassword,
-  parseRetryAfter,
-  remintAppToken,
-  ZeppApi,
-  type ZeppAuth,
-} from '../../../lambdas/sources/zepp/client.ts';
+import { type HttpOptions, parseRetryAfter } from '../../../lambdas/sources/http.ts';
+import { loginWithPassword, remintAppToken, ZeppApi, type ZeppAuth } from '../../../lambdas/sources/zepp/client.ts';
 
 // A purpose-built vendor stand-in: each route answers from a script, the last step repeating.
 
