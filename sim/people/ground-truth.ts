@@ -7,15 +7,29 @@
 
 import { type Row, TABLES, type TableName, type TableRows } from '../../lambdas/core/schema-registry.ts';
 import { eachDay } from '../../lambdas/core/time.ts';
-import { WORKOUT_TYPE_NAMES } from '../../lambdas/sources/zepp/decode-workouts.ts';
 import { type DetailSeries, dayEvents, MINUTES_PER_DAY, type SimUser, workoutModel } from './users.ts';
 
 const SOURCE = 'zepp';
 const MINUTE_MS = 60_000;
 const STAGE_NAMES: Readonly<Record<number, string>> = { 4: 'light', 5: 'deep', 7: 'awake', 8: 'rem' };
 
-// The type-name table is vocabulary, not decoding logic: the lake's spelling is shared with the decoder.
-export { WORKOUT_TYPE_NAMES };
+/**
+ * The vendor's workout `type` codes as reference/huami-api.md §4.1 documents them (consistent across
+ * rolandsz's gpx_exporter.py, H3llK33p3r's IO.kt and the real fixtures), spelled as the lake's `workout_type_name`
+ * (lower case, `_` for spaces; "other / free" is `other`). Written here from the reference, not imported from the
+ * decoder, so a wrong name in the decoder shows up as a difference instead of agreeing with itself.
+ */
+export const WORKOUT_TYPE_NAMES: Readonly<Record<number, string>> = {
+  1: 'running',
+  6: 'walking',
+  8: 'treadmill',
+  9: 'cycling',
+  10: 'indoor_cycling',
+  14: 'indoor_swimming',
+  16: 'other',
+  23: 'indoor_rowing',
+  92: 'badminton',
+};
 
 /** A row with exactly the registry's columns, in order; columns not given are null. */
 function shape(table: TableName, values: Row): Row {
