@@ -6,8 +6,8 @@
 
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parquetRowCount } from '../lambdas/adapters/parquet.ts';
 import { loginZepp, syncUsers } from '../lambdas/cli/sync-command.ts';
+import { parquetRowCount } from '../lambdas/stores/parquet.ts';
 import { walk as filesUnder, tempRuntime } from '../test/support/local-lake.ts';
 
 export interface BackfillResult {

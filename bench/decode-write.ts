@@ -3,10 +3,6 @@
 
 import { createRequire } from 'node:module';
 import { Writable } from 'node:stream';
-import { writeParquet } from '../lambdas/adapters/parquet.ts';
-import { decodeBandDay } from '../lambdas/core/decode-band-data.ts';
-import { decodeEvents } from '../lambdas/core/decode-events.ts';
-import { decodeWorkoutDetail } from '../lambdas/core/decode-workouts.ts';
 import { groupByMonth, mergeRows } from '../lambdas/core/merge.ts';
 import type { DecodeContext } from '../lambdas/core/ports.ts';
 import {
@@ -19,6 +15,10 @@ import {
 } from '../lambdas/core/schema-registry.ts';
 import { appendRows } from '../lambdas/engine/decode-raw.ts';
 import { TzTimeline } from '../lambdas/engine/tz-timeline.ts';
+import { decodeBandDay } from '../lambdas/sources/zepp/decode-band-data.ts';
+import { decodeEvents } from '../lambdas/sources/zepp/decode-events.ts';
+import { decodeWorkoutDetail } from '../lambdas/sources/zepp/decode-workouts.ts';
+import { writeParquet } from '../lambdas/stores/parquet.ts';
 import { fmtBytes, fmtInt, fmtMs, fmtRatio, line, perSecond, type Timing, timeRepeated } from './measure.ts';
 import type { YearCorpus } from './sim-corpus.ts';
 

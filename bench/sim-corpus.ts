@@ -2,13 +2,14 @@
 // vendor responses fetched once over real HTTP (through the same ZeppApi + ZeppSource the sync uses), so the
 // decode and write figures are measured on what the engine really receives, without the network in them.
 
-import { type HttpOptions, loginWithPassword, ZeppApi } from '../lambdas/adapters/zepp-api.ts';
 import { AuthExpiredError } from '../lambdas/core/errors.ts';
 import { planSyncWindows, type SyncWindow } from '../lambdas/core/plan.ts';
+import type { RawRecord } from '../lambdas/core/raw-records.ts';
 import { addDays } from '../lambdas/core/time.ts';
-import type { RawRecord } from '../lambdas/engine/raw-records.ts';
-import type { WindowedStream } from '../lambdas/engine/source.ts';
-import { ZeppSource } from '../lambdas/engine/zepp-source.ts';
+import type { HttpOptions } from '../lambdas/sources/http.ts';
+import type { WindowedStream } from '../lambdas/sources/source.ts';
+import { loginWithPassword, ZeppApi } from '../lambdas/sources/zepp/client.ts';
+import { ZeppSource } from '../lambdas/sources/zepp/source.ts';
 import { demoUsers, type SimUserSpec, type Simulator } from '../sim/index.ts';
 
 /** Exactly 365 local days, today included. */

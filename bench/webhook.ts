@@ -13,7 +13,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CreateQueueCommand, GetQueueAttributesCommand, PurgeQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, LambdaFunctionURLEvent } from 'aws-lambda';
-import { startHuamiOpenSimulator } from '../sim/huami-open.ts';
+import { startHuamiOpenSimulator } from '../sim/huami-open/simulator.ts';
 import { createAwsClients, createTestBucket, createTestStateTable } from '../test/support/aws-clients.ts';
 import { awsEnvironmentFor, startStandIns } from '../test/support/stand-ins.ts';
 import { fmtMs, line, percentile } from './measure.ts';
@@ -149,8 +149,8 @@ async function deploy(publicKeyPem: string, userIds: readonly string[]): Promise
     QUEUE_URL: queueUrl,
     HUAMI_PUBLIC_KEY: publicKeyPem,
   });
-  const { createLambdaServices } = await import('../lambdas/shared/aws-services.ts');
-  const { loadConfig } = await import('../lambdas/shared/config.ts');
+  const { createLambdaServices } = await import('../lambdas/runtime/aws.ts');
+  const { loadConfig } = await import('../lambdas/runtime/config.ts');
   const { createWebhookHandler } = await import('../lambdas/handlers/webhook.ts');
   const services = createLambdaServices(loadConfig());
   // The handler drops notifications of users this deployment does not hold: hold the simulator's users.

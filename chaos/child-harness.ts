@@ -21,17 +21,17 @@ import {
 } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { SecretsManagerTokenStore } from '../lambdas/adapters/secrets-tokens.ts';
-import { SqsSyncQueue } from '../lambdas/adapters/sqs-sync-queue.ts';
-import { parquetCodec } from '../lambdas/cli/local-runtime.ts';
-import { openSource } from '../lambdas/cli/open-source.ts';
 import type { ObjectStore, StateStore, StreamName, TokenStore } from '../lambdas/core/ports.ts';
 import { addDays } from '../lambdas/core/time.ts';
-import type { SyncSource } from '../lambdas/engine/source.ts';
 import { type EngineDeps, SyncEngine, type SyncReport } from '../lambdas/engine/sync-engine.ts';
-import type { LambdaRuntime } from '../lambdas/shared/aws-runtime.ts';
+import type { LambdaRuntime } from '../lambdas/runtime/aws-parquet.ts';
+import { parquetCodec } from '../lambdas/runtime/local.ts';
+import { openSource } from '../lambdas/sources/registry.ts';
+import type { SyncSource } from '../lambdas/sources/source.ts';
+import type { SecretsManagerTokenStore } from '../lambdas/stores/secrets-tokens.ts';
+import { SqsSyncQueue } from '../lambdas/stores/sqs-queue.ts';
 import { demoUsers, type SimUserSpec, startSimulator } from '../sim/index.ts';
-import { Rng, seedOf } from '../sim/users.ts';
+import { Rng, seedOf } from '../sim/people/users.ts';
 import { sqsRecordOf } from '../test/support/sqs-records.ts';
 import { awsEnvironmentFor, type StandInEndpoints } from '../test/support/stand-ins.ts';
 import {

@@ -10,19 +10,19 @@ import { DynamoDBClient, ProvisionedThroughputExceededException } from '@aws-sdk
 import { CreateBucketCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { createStateTable, DynamoStateStore } from '../lambdas/adapters/dynamo-state.ts';
-import { S3ObjectStore } from '../lambdas/adapters/s3-lake.ts';
-import { SecretsManagerTokenStore } from '../lambdas/adapters/secrets-tokens.ts';
-import type { HttpOptions } from '../lambdas/adapters/zepp-api.ts';
-import { parquetCodec, type Runtime } from '../lambdas/cli/local-runtime.ts';
 import { loginZepp, syncUsers } from '../lambdas/cli/sync-command.ts';
 import { redact } from '../lambdas/core/errors.ts';
 import { STREAM_TABLES, type StreamName } from '../lambdas/core/ports.ts';
 import { naturalKeyOf, type Row, type TableName, type TableRows, tableDef } from '../lambdas/core/schema-registry.ts';
 import { addDays } from '../lambdas/core/time.ts';
 import type { EngineDeps, SyncReport } from '../lambdas/engine/sync-engine.ts';
+import { parquetCodec, type Runtime } from '../lambdas/runtime/local.ts';
+import type { HttpOptions } from '../lambdas/sources/http.ts';
+import { createStateTable, DynamoStateStore } from '../lambdas/stores/dynamo-state.ts';
+import { S3ObjectStore } from '../lambdas/stores/s3-lake.ts';
+import { SecretsManagerTokenStore } from '../lambdas/stores/secrets-tokens.ts';
 import { type FaultSpec, type SimUserSpec, type Simulator, startSimulator } from '../sim/index.ts';
-import { Rng, seedOf } from '../sim/users.ts';
+import { Rng, seedOf } from '../sim/people/users.ts';
 import { DATA_TABLES } from '../test/support/local-lake.ts';
 import type { ChaosEnv, ScenarioOutcome } from './scenario.ts';
 

@@ -11,10 +11,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoStateStore } from '../lambdas/adapters/dynamo-state.ts';
-import { S3ObjectStore } from '../lambdas/adapters/s3-lake.ts';
-import { SecretsManagerTokenStore } from '../lambdas/adapters/secrets-tokens.ts';
 import type { ObjectStore, StreamName } from '../lambdas/core/ports.ts';
+import { DynamoStateStore } from '../lambdas/stores/dynamo-state.ts';
+import { S3ObjectStore } from '../lambdas/stores/s3-lake.ts';
+import { SecretsManagerTokenStore } from '../lambdas/stores/secrets-tokens.ts';
 import { chaosClock, KILL_MARKER, type KillPoint, syncWith, watchStreams } from './child-harness.ts';
 
 const { values } = parseArgs({

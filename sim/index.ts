@@ -5,14 +5,14 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TableRows } from '../lambdas/core/schema-registry.ts';
 import { type FaultSpec, parseFaultSpec } from './faults.ts';
-import { groundTruthRows } from './ground-truth.ts';
-import { type LoginThrottle, SimServer, type SimStats } from './server.ts';
-import { demoUsers, SimUser, type SimUserInfo, type SimUserSpec } from './users.ts';
+import { groundTruthRows } from './people/ground-truth.ts';
+import { demoUsers, SimUser, type SimUserInfo, type SimUserSpec } from './people/users.ts';
+import { type LoginThrottle, SimServer, type SimStats } from './zepp/server.ts';
 
 export type { FaultRate, FaultSpec } from './faults.ts';
-export { WORKOUT_TYPE_NAMES } from './ground-truth.ts';
-export { HISTORY_PAGE_SIZE, type LoginThrottle, type SimStats } from './server.ts';
-export type { DeviceSpec, SimUserInfo, SimUserSpec, TzChange } from './users.ts';
+export { WORKOUT_TYPE_NAMES } from './people/ground-truth.ts';
+export type { DeviceSpec, SimUserInfo, SimUserSpec, TzChange } from './people/users.ts';
+export { HISTORY_PAGE_SIZE, type LoginThrottle, type SimStats } from './zepp/server.ts';
 export { demoUsers, parseFaultSpec };
 
 export const DEFAULT_SEED = 20240601;

@@ -8,7 +8,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { LeaseHeldError } from '../../lambdas/core/errors.ts';
 import { planScheduledMessages } from '../../lambdas/core/sync-message.ts';
 import type { EngineStep, SyncReport } from '../../lambdas/engine/sync-engine.ts';
-import { Rng } from '../../sim/users.ts';
+import { Rng } from '../../sim/people/users.ts';
 import {
   type ChaosRun,
   drain,

@@ -7,7 +7,7 @@
 import { LeaseHeldError } from '../../lambdas/core/errors.ts';
 import type { StreamName } from '../../lambdas/core/ports.ts';
 import type { SyncReport } from '../../lambdas/engine/sync-engine.ts';
-import { Rng } from '../../sim/users.ts';
+import { Rng } from '../../sim/people/users.ts';
 import {
   type ChildResult,
   describeKillPoint,

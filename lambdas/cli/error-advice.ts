@@ -1,7 +1,6 @@
 // What the command line says when something goes wrong: one message per kind of failure that names what
 // happened and what to do next, and a stable exit status per kind. Messages are redacted before printing.
 
-import { FileLockLostError, FileLockTimeoutError, LOCK_STALE_MS } from '../adapters/file-lock.ts';
 import {
   AuthExpiredError,
   LeaseHeldError,
@@ -14,6 +13,7 @@ import {
   WriteConflictError,
 } from '../core/errors.ts';
 import type { SourceId } from '../core/ports.ts';
+import { FileLockLostError, FileLockTimeoutError, LOCK_STALE_MS } from '../stores/file-lock.ts';
 
 /**
  * Exit statuses of every `zepp-lake` command:

@@ -14,12 +14,12 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { type LakeDb, openLakeDb } from '../adapters/duckdb-query.ts';
 import { csvWriter } from '../core/csv.ts';
 import { type GpxSample, type GpxWorkout, gpxFileName, trackPoints, workoutToGpx } from '../core/gpx.ts';
 import { TABLE_NAMES, TABLES, type TableName } from '../core/schema-registry.ts';
-import { openAwsRuntime, queryableLakeDir } from './aws-runtime.ts';
-import { type GlobalOptions, openLocalRuntime, type Runtime } from './local-runtime.ts';
+import { type GlobalOptions, openLocalRuntime, type Runtime } from '../runtime/local.ts';
+import { openAwsRuntime, queryableLakeDir } from '../runtime/local-aws.ts';
+import { type LakeDb, openLakeDb } from '../stores/duckdb-query.ts';
 import { dateOption, userIdOption } from './option-parsers.ts';
 import { createProgress, type ProgressSink } from './progress.ts';
 

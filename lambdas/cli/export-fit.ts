@@ -11,7 +11,6 @@
 
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { LakeDb } from '../adapters/duckdb-query.ts';
 import {
   type FitActivity,
   type FitLap,
@@ -21,6 +20,7 @@ import {
   fitFileName,
   workoutToFit,
 } from '../core/fit.ts';
+import type { LakeDb } from '../stores/duckdb-query.ts';
 import {
   addWorkoutFileOptions,
   checkRange,

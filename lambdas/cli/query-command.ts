@@ -3,9 +3,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openLakeDb } from '../adapters/duckdb-query.ts';
 import { rewriteAthenaSql } from '../core/athena-to-duckdb.ts';
 import { TABLE_NAMES } from '../core/schema-registry.ts';
+import { openLakeDb } from '../stores/duckdb-query.ts';
 
 export const QUERIES_DIR = fileURLToPath(new URL('../../athena/queries/', import.meta.url));
 

@@ -6,9 +6,9 @@
 
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { type LakeDb, openLakeDb } from '../adapters/duckdb-query.ts';
 import { rewriteAthenaSql } from '../core/athena-to-duckdb.ts';
 import { addDays, daysBetween, parseDate } from '../core/time.ts';
+import { type LakeDb, openLakeDb } from '../stores/duckdb-query.ts';
 import { QUERIES_DIR } from './query-command.ts';
 import {
   barChart,

@@ -1,7 +1,7 @@
 // The short report `npm start` prints after a sync: what landed, from the lake itself (DuckDB) and the ledger.
 
-import { openLakeDb } from '../adapters/duckdb-query.ts';
 import { rewriteAthenaSql } from '../core/athena-to-duckdb.ts';
+import { openLakeDb } from '../stores/duckdb-query.ts';
 import { formatTable, listNamedQueries, readNamedQuery } from './query-command.ts';
 
 const OVERVIEW_SQL = `

@@ -1,13 +1,14 @@
 // `zepp-lake sync` and `login`: wire the runtime, the user's source and the engine, then report.
 
 import { createHash, randomUUID } from 'node:crypto';
-import { type HttpOptions, loginWithPassword } from '../adapters/zepp-api.ts';
 import { LeaseHeldError, StorageWriteError } from '../core/errors.ts';
 import type { StreamName, TokenStore, UserRecord, UserTokens } from '../core/ports.ts';
 import { STREAMS } from '../core/ports.ts';
 import { type EngineDeps, SyncEngine, type SyncReport } from '../engine/sync-engine.ts';
-import type { Runtime } from './local-runtime.ts';
-import { openSource } from './open-source.ts';
+import type { Runtime } from '../runtime/local.ts';
+import type { HttpOptions } from '../sources/http.ts';
+import { openSource } from '../sources/registry.ts';
+import { loginWithPassword } from '../sources/zepp/client.ts';
 import { createProgress } from './progress.ts';
 
 export interface SyncOptions {

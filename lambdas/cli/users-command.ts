@@ -7,19 +7,19 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { type Command, Option } from 'commander';
+import { UpstreamError } from '../core/errors.ts';
+import type { SourceId, UserRecord } from '../core/ports.ts';
+import { UserLease } from '../engine/lease.ts';
+import type { Runtime } from '../runtime/local.ts';
+import type { HttpOptions } from '../sources/http.ts';
 import {
   buildAuthorizeUrl,
   exchangeCode,
   HUAMI_OPEN_SCOPES,
   HuamiOpenApi,
   type HuamiOpenHosts,
-} from '../adapters/huami-open-api.ts';
-import type { HttpOptions } from '../adapters/zepp-api.ts';
-import { UpstreamError } from '../core/errors.ts';
-import type { SourceId, UserRecord } from '../core/ports.ts';
-import { UserLease } from '../engine/lease.ts';
-import type { Runtime } from './local-runtime.ts';
-import type { HuamiOpenTokens } from './open-source.ts';
+} from '../sources/huami-open/client.ts';
+import type { HuamiOpenTokens } from '../sources/registry.ts';
 import { hostUrlOption } from './option-parsers.ts';
 import { loginZepp } from './sync-command.ts';
 

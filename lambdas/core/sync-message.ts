@@ -19,10 +19,10 @@
 // and as the message attribute `syncId`.
 
 import { createHash } from 'node:crypto';
+import type { NotificationSyncPlan } from '../sources/huami-open/webhook.ts';
 import { MalformedPayloadError } from './errors.ts';
 import { STREAMS, type StreamName, type UserRecord } from './ports.ts';
 import { isValidUserId } from './user-id.ts';
-import type { NotificationSyncPlan } from './webhook.ts';
 
 export type SyncReason = 'schedule' | 'webhook' | 'manual';
 

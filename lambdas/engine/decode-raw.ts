@@ -1,15 +1,15 @@
 // Decodes a stored raw record with the decoder of its source and endpoint. Used by sync and by replay,
 // so a replay gives exactly the tables a sync gave.
 
-import { decodeBandDay } from '../core/decode-band-data.ts';
-import { decodeEvents } from '../core/decode-events.ts';
-import { decodeHuamiOpen, type HuamiOpenDecodeContext, type HuamiOpenResource } from '../core/decode-huami-open.ts';
-import { decodeWorkoutDetail, decodeWorkoutHistory } from '../core/decode-workouts.ts';
 import { AuthExpiredError, MalformedPayloadError } from '../core/errors.ts';
 import type { DecodeContext } from '../core/ports.ts';
+import type { RawRecord } from '../core/raw-records.ts';
 import { TABLE_NAMES, type TableRows } from '../core/schema-registry.ts';
-import type { RawRecord } from './raw-records.ts';
-import type { DecodedRaw, RawDecoder } from './source.ts';
+import { decodeHuamiOpen, type HuamiOpenDecodeContext, type HuamiOpenResource } from '../sources/huami-open/decode.ts';
+import type { DecodedRaw, RawDecoder } from '../sources/source.ts';
+import { decodeBandDay } from '../sources/zepp/decode-band-data.ts';
+import { decodeEvents } from '../sources/zepp/decode-events.ts';
+import { decodeWorkoutDetail, decodeWorkoutHistory } from '../sources/zepp/decode-workouts.ts';
 
 export function appendRows(into: TableRows, from: TableRows): void {
   for (const t of TABLE_NAMES) {

@@ -5,8 +5,14 @@
 // stays, under a key of its own if need be (docs/decisions/0008-raw-keyed-by-window.md).
 
 import type { ObjectStore } from '../core/ports.ts';
+import {
+  decodeRawRecord,
+  encodeRawRecord,
+  type RawRecord,
+  variantRawKey,
+  windowOfRecord,
+} from '../core/raw-records.ts';
 import { naturalKeyOf, TABLE_NAMES, type TableRows, tableDef } from '../core/schema-registry.ts';
-import { decodeRawRecord, encodeRawRecord, type RawRecord, variantRawKey, windowOfRecord } from './raw-records.ts';
 
 /** The row keys (`<table> <natural key>`) a response gives the fold. */
 export type RowKeys = ReadonlySet<string>;

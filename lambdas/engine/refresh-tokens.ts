@@ -11,10 +11,11 @@
 // user --> TokenStore.get --> due? --> lease --> TokenStore.getCurrent --> vendor token call --> putIfCurrent
 
 import { randomUUID } from 'node:crypto';
-import { type HttpOptions, remintAppToken } from '../adapters/zepp-api.ts';
 import { AuthExpiredError, LoginError, redact } from '../core/errors.ts';
 import type { SourceId, StateStore, TokenStore, UserRecord, UserTokens } from '../core/ports.ts';
-import { type HuamiOpenTokens, isDue, renewHuamiOpenTokens } from './huami-open-tokens.ts';
+import type { HttpOptions } from '../sources/http.ts';
+import { type HuamiOpenTokens, isDue, renewHuamiOpenTokens } from '../sources/huami-open/stored-tokens.ts';
+import { remintAppToken } from '../sources/zepp/client.ts';
 
 const DAY_MS = 86_400_000;
 /** Long enough for one vendor token call with all its retries; released as soon as the renewal ends. */

@@ -14,6 +14,13 @@ import { monthsBetween } from '../core/plan.ts';
 import type { ObjectStore } from '../core/ports.ts';
 import { STREAM_TABLES } from '../core/ports.ts';
 import {
+  decodeRawRecord,
+  isWorkoutDetail,
+  type RawRecord,
+  streamOfEndpoint,
+  windowOfRecord,
+} from '../core/raw-records.ts';
+import {
   monthObjectKey,
   naturalKeyOf,
   type Row,
@@ -27,7 +34,6 @@ import { assertValidUserId } from '../core/user-id.ts';
 import { decodeRaw } from './decode-raw.ts';
 import { type ParquetCodec, replaceMonthObject } from './lake-writer.ts';
 import { type LeaseOptions, UserLease } from './lease.ts';
-import { decodeRawRecord, isWorkoutDetail, type RawRecord, streamOfEndpoint, windowOfRecord } from './raw-records.ts';
 import { TzTimeline } from './tz-timeline.ts';
 
 export interface ReplayOptions {

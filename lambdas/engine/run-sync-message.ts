@@ -9,14 +9,14 @@
 // band data does not reach its days yet syncs band first (the engine orders it first; the band message then
 // finds only its lag window left to do).
 
-import type { HttpOptions } from '../adapters/zepp-api.ts';
-import { openSource } from '../cli/open-source.ts';
 import { RateLimitedError, UpstreamError } from '../core/errors.ts';
 import type { ObjectStore, StateStore, StreamName, TokenStore, UserRecord } from '../core/ports.ts';
 import type { SyncMessage } from '../core/sync-message.ts';
 import { localDateOf } from '../core/time.ts';
+import type { HttpOptions } from '../sources/http.ts';
+import { openSource } from '../sources/registry.ts';
+import type { SyncSource } from '../sources/source.ts';
 import type { ParquetCodec } from './lake-writer.ts';
-import type { SyncSource } from './source.ts';
 import { type EngineDeps, SyncEngine, type SyncReport } from './sync-engine.ts';
 
 export interface SyncMessageDeps {

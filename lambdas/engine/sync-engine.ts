@@ -15,15 +15,15 @@ import {
   type StreamName,
   type UserRecord,
 } from '../core/ports.ts';
+import type { RawRecord } from '../core/raw-records.ts';
 import type { Row, TableRows } from '../core/schema-registry.ts';
 import { addDays, eachDay, localDateOf } from '../core/time.ts';
 import { assertValidUserId } from '../core/user-id.ts';
+import type { DecodedRaw, SyncSource, WindowedStream, WorkoutRef } from '../sources/source.ts';
 import { appendRows, decodeRaw } from './decode-raw.ts';
 import { type ParquetCodec, writeTableRows } from './lake-writer.ts';
 import { UserLease } from './lease.ts';
-import type { RawRecord } from './raw-records.ts';
 import { once, type RawFetch, removeSupersededRaw, rowKeysOf, storeRawFetch } from './raw-store.ts';
-import type { DecodedRaw, SyncSource, WindowedStream, WorkoutRef } from './source.ts';
 import { TzTimeline } from './tz-timeline.ts';
 
 export type EngineStep = 'raw' | 'lake' | 'ledger' | 'cursor';

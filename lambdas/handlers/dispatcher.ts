@@ -11,9 +11,9 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { staleUsers } from '../core/staleness.ts';
 import { planScheduledMessages } from '../core/sync-message.ts';
-import { type LambdaServices, lambdaServices } from '../shared/aws-services.ts';
-import { logger } from '../shared/logger.ts';
-import { countMetric, METRIC, metrics } from '../shared/metrics.ts';
+import { type LambdaServices, lambdaServices } from '../runtime/aws.ts';
+import { logger } from '../runtime/logger.ts';
+import { countMetric, METRIC, metrics } from '../runtime/metrics.ts';
 
 export interface DispatchEvent {
   trigger?: string;

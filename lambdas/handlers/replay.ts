@@ -10,9 +10,9 @@ import middy from '@middy/core';
 import { LeaseHeldError, MalformedPayloadError } from '../core/errors.ts';
 import { DEFAULT_LEASE_TTL_MS } from '../engine/lease.ts';
 import { type ReplayReport, replayUser } from '../engine/replay.ts';
-import { type LambdaRuntime, lambdaRuntime } from '../shared/aws-runtime.ts';
-import { logger } from '../shared/logger.ts';
-import { metrics } from '../shared/metrics.ts';
+import { type LambdaRuntime, lambdaRuntime } from '../runtime/aws-parquet.ts';
+import { logger } from '../runtime/logger.ts';
+import { metrics } from '../runtime/metrics.ts';
 
 export interface ReplayEvent {
   /** Absent: every user with raw data. */

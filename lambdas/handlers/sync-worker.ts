@@ -18,14 +18,14 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { SYNC_ID_ATTRIBUTE } from '../adapters/sqs-sync-queue.ts';
-import type { HttpOptions } from '../adapters/zepp-api.ts';
 import { LeaseHeldError, MalformedPayloadError, redact } from '../core/errors.ts';
 import { parseSyncMessage, type RetryKind, retryDelaySeconds, type SyncMessage } from '../core/sync-message.ts';
 import { runSyncMessage } from '../engine/run-sync-message.ts';
-import { type LambdaRuntime, lambdaRuntime } from '../shared/aws-runtime.ts';
-import { engineLog, logger } from '../shared/logger.ts';
-import { countMetric, METRIC, metrics, recordSyncReport } from '../shared/metrics.ts';
+import { type LambdaRuntime, lambdaRuntime } from '../runtime/aws-parquet.ts';
+import { engineLog, logger } from '../runtime/logger.ts';
+import { countMetric, METRIC, metrics, recordSyncReport } from '../runtime/metrics.ts';
+import type { HttpOptions } from '../sources/http.ts';
+import { SYNC_ID_ATTRIBUTE } from '../stores/sqs-queue.ts';
 
 /** The message will never parse; SQS's redrive policy takes it to the dead-letter queue. */
 export class PoisonMessageError extends Error {

@@ -6,11 +6,11 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import type { HttpOptions } from '../adapters/zepp-api.ts';
 import { refreshUserTokens, type TokenRefreshDeps, type TokenRefreshResult } from '../engine/refresh-tokens.ts';
-import { type LambdaServices, lambdaServices } from '../shared/aws-services.ts';
-import { logger } from '../shared/logger.ts';
-import { countMetric, METRIC, metrics } from '../shared/metrics.ts';
+import { type LambdaServices, lambdaServices } from '../runtime/aws.ts';
+import { logger } from '../runtime/logger.ts';
+import { countMetric, METRIC, metrics } from '../runtime/metrics.ts';
+import type { HttpOptions } from '../sources/http.ts';
 
 export interface TokenRefreshEvent {
   trigger?: string;

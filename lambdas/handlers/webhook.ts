@@ -13,14 +13,14 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyStructuredResultV2, Context, LambdaFunctionURLEvent } from 'aws-lambda';
-import { NotificationOnce } from '../adapters/notification-once.ts';
 import { redact } from '../core/errors.ts';
 import { planWebhookMessages } from '../core/sync-message.ts';
-import { type NotificationSyncPlan, notificationHash } from '../core/webhook.ts';
-import { handleWebhookRequest } from '../core/webhook-flow.ts';
-import { type LambdaServices, lambdaServices } from '../shared/aws-services.ts';
-import { logger } from '../shared/logger.ts';
-import { countMetric, METRIC, metrics } from '../shared/metrics.ts';
+import { type LambdaServices, lambdaServices } from '../runtime/aws.ts';
+import { logger } from '../runtime/logger.ts';
+import { countMetric, METRIC, metrics } from '../runtime/metrics.ts';
+import { type NotificationSyncPlan, notificationHash } from '../sources/huami-open/webhook.ts';
+import { handleWebhookRequest } from '../sources/huami-open/webhook-flow.ts';
+import { NotificationOnce } from '../stores/notification-once.ts';
 
 export const WEBHOOK_REJECTS_PREFIX = 'raw/webhook-rejects/';
 

@@ -10,11 +10,11 @@ import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoStateStore } from '../../lambdas/adapters/dynamo-state.ts';
-import { S3ObjectStore } from '../../lambdas/adapters/s3-lake.ts';
-import { parquetCodec } from '../../lambdas/cli/local-runtime.ts';
 import type { ObjectStore } from '../../lambdas/core/ports.ts';
 import { replayUser } from '../../lambdas/engine/replay.ts';
+import { parquetCodec } from '../../lambdas/runtime/local.ts';
+import { DynamoStateStore } from '../../lambdas/stores/dynamo-state.ts';
+import { S3ObjectStore } from '../../lambdas/stores/s3-lake.ts';
 import { REPLAY_KILL_MARKER, type ReplayKillPoint } from './replay-kill-point.ts';
 
 const { values } = parseArgs({

@@ -2,11 +2,11 @@
 // of bad local files: a lock another process keeps (4, try again), a damaged state or token file (2, the fix named).
 
 import { describe, expect, it } from 'vitest';
-import { FileLockLostError, FileLockTimeoutError, LOCK_STALE_MS } from '../../lambdas/adapters/file-lock.ts';
-import { StateFileError } from '../../lambdas/adapters/file-state.ts';
-import { TokenFileError } from '../../lambdas/adapters/file-tokens.ts';
 import { adviseError, EXIT } from '../../lambdas/cli/error-advice.ts';
 import { OptionValueError } from '../../lambdas/cli/option-parsers.ts';
+import { FileLockLostError, FileLockTimeoutError, LOCK_STALE_MS } from '../../lambdas/stores/file-lock.ts';
+import { StateFileError } from '../../lambdas/stores/file-state.ts';
+import { TokenFileError } from '../../lambdas/stores/file-tokens.ts';
 
 describe('adviseError for local files and locks', () => {
   it('a lock another process keeps: exit 4, let it finish, and how soon a dead holder stops mattering', () => {

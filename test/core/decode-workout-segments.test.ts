@@ -4,10 +4,10 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { decodeHuamiOpen, type HuamiOpenDecodeContext } from '../../lambdas/core/decode-huami-open.ts';
-import { decodeWorkoutDetail } from '../../lambdas/core/decode-workouts.ts';
 import { MalformedPayloadError } from '../../lambdas/core/errors.ts';
 import type { DecodeContext } from '../../lambdas/core/ports.ts';
+import { decodeHuamiOpen, type HuamiOpenDecodeContext } from '../../lambdas/sources/huami-open/decode.ts';
+import { decodeWorkoutDetail } from '../../lambdas/sources/zepp/decode-workouts.ts';
 
 const zepp = (name: string): Record<string, unknown> =>
   JSON.parse(readFileSync(new URL(`../fixtures/zepp/${name}`, import.meta.url), 'utf8'));

@@ -9,7 +9,7 @@ import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../lambdas/cli/error-advice.ts';
 import { createProgress } from '../../lambdas/cli/progress.ts';
-import { type HuamiOpenSimulator, startHuamiOpenSimulator } from '../../sim/huami-open.ts';
+import { type HuamiOpenSimulator, startHuamiOpenSimulator } from '../../sim/huami-open/simulator.ts';
 import { type Simulator, startSimulator } from '../../sim/index.ts';
 import { shortSimUser } from '../handlers/lambda-harness.ts';
 import { runCli } from '../support/cli.ts';

@@ -6,11 +6,11 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { JsonFileStateStore } from '../../lambdas/adapters/file-state.ts';
-import { FileTokenStore } from '../../lambdas/adapters/file-tokens.ts';
-import { FolderObjectStore } from '../../lambdas/adapters/fs-lake.ts';
-import { parquetCodec } from '../../lambdas/cli/local-runtime.ts';
 import { writeTableRows } from '../../lambdas/engine/lake-writer.ts';
+import { parquetCodec } from '../../lambdas/runtime/local.ts';
+import { JsonFileStateStore } from '../../lambdas/stores/file-state.ts';
+import { FileTokenStore } from '../../lambdas/stores/file-tokens.ts';
+import { FolderObjectStore } from '../../lambdas/stores/fs-lake.ts';
 import { useAwsStandIns } from '../support/aws-env.ts';
 import { runCli } from '../support/cli.ts';
 import { parseCsv } from '../support/csv-parse.ts';

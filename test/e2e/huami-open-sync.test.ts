@@ -6,12 +6,12 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exchangeCode, refreshAccessToken } from '../../lambdas/adapters/huami-open-api.ts';
-import type { HuamiOpenTokens } from '../../lambdas/cli/open-source.ts';
 import { listNamedQueries, QUERIES_DIR, runAthenaSql } from '../../lambdas/cli/query-command.ts';
 import { syncUsers } from '../../lambdas/cli/sync-command.ts';
 import { replayUser } from '../../lambdas/engine/replay.ts';
-import { type HuamiOpenSimulator, startHuamiOpenSimulator } from '../../sim/huami-open.ts';
+import { exchangeCode, refreshAccessToken } from '../../lambdas/sources/huami-open/client.ts';
+import type { HuamiOpenTokens } from '../../lambdas/sources/registry.ts';
+import { type HuamiOpenSimulator, startHuamiOpenSimulator } from '../../sim/huami-open/simulator.ts';
 import { reopen, runCli, waitFor } from '../support/cli.ts';
 import { diffAgainstTruth, FAST_HTTP, lakeHashes, lakeRows, tempRuntime } from '../support/local-lake.ts';
 

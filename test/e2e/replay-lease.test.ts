@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUSY_MESSAGE, syncUsers } from '../../lambdas/cli/sync-command.ts';
 import type { ObjectStore } from '../../lambdas/core/ports.ts';
 import { replayUser } from '../../lambdas/engine/replay.ts';
-import type { LambdaRuntime } from '../../lambdas/shared/aws-runtime.ts';
+import type { LambdaRuntime } from '../../lambdas/runtime/aws-parquet.ts';
 import { type Simulator, startSimulator } from '../../sim/index.ts';
 import {
   cliRuntimeOver,

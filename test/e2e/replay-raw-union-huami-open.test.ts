@@ -3,9 +3,9 @@
 
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { exchangeCode } from '../../lambdas/adapters/huami-open-api.ts';
-import type { HuamiOpenTokens } from '../../lambdas/cli/open-source.ts';
-import { type HuamiOpenSimulator, startHuamiOpenSimulator } from '../../sim/huami-open.ts';
+import { exchangeCode } from '../../lambdas/sources/huami-open/client.ts';
+import type { HuamiOpenTokens } from '../../lambdas/sources/registry.ts';
+import { type HuamiOpenSimulator, startHuamiOpenSimulator } from '../../sim/huami-open/simulator.ts';
 import { FAST_HTTP } from '../support/local-lake.ts';
 import { EXAMPLES, HISTORY_DAYS, historyArb, type Rt, replayEqualsSyncs, TODAY } from '../support/replay-histories.ts';
 

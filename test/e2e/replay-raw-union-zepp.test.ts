@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syncUsers } from '../../lambdas/cli/sync-command.ts';
-import { decodeRawRecord, encodeRawRecord } from '../../lambdas/engine/raw-records.ts';
+import { decodeRawRecord, encodeRawRecord } from '../../lambdas/core/raw-records.ts';
 import { replayUser } from '../../lambdas/engine/replay.ts';
 import { type Simulator, startSimulator } from '../../sim/index.ts';
 import { shortSimUser } from '../handlers/lambda-harness.ts';

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syncUsers } from '../../lambdas/cli/sync-command.ts';
 import { addHuamiOpenUser, codeFromPaste, listenForCode } from '../../lambdas/cli/users-command.ts';
 import { addDays } from '../../lambdas/core/time.ts';
-import { type HuamiOpenSimulator, startHuamiOpenSimulator } from '../../sim/huami-open.ts';
+import { type HuamiOpenSimulator, startHuamiOpenSimulator } from '../../sim/huami-open/simulator.ts';
 import { demoUsers, type Simulator, startSimulator } from '../../sim/index.ts';
 import { createAwsClients, createTestBucket, createTestStateTable } from '../support/aws-clients.ts';
 import { reopen, runCli } from '../support/cli.ts';
@@ -240,7 +240,7 @@ describe('users command on --backend aws (S3, DynamoDB and Secrets Manager stand
     const synced = await runCli(rt, [...backend, 'sync', '--host', sim.url]);
     expect(synced.code, synced.stderr).toBe(0);
     const bucketKeys = async () => {
-      const { S3ObjectStore } = await import('../../lambdas/adapters/s3-lake.ts');
+      const { S3ObjectStore } = await import('../../lambdas/stores/s3-lake.ts');
       const store = new S3ObjectStore({ client: aws.s3, bucket: backend[3]! });
       return [...(await store.list('tables/')), ...(await store.list('raw/'))].filter((k) =>
         k.includes(`user-${userId}`),
@@ -252,7 +252,7 @@ describe('users command on --backend aws (S3, DynamoDB and Secrets Manager stand
     expect(removed.code, removed.stderr).toBe(0);
     expect(await bucketKeys()).toEqual([]);
     expect((await runCli(rt, [...backend, 'users', 'list', '--json'])).stdout.trim()).toBe('[]');
-    const { SecretsManagerTokenStore } = await import('../../lambdas/adapters/secrets-tokens.ts');
+    const { SecretsManagerTokenStore } = await import('../../lambdas/stores/secrets-tokens.ts');
     expect(await new SecretsManagerTokenStore({ client: aws.secretsManager }).get(userId)).toBeUndefined();
   }, 60_000);
 });

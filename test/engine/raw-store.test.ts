@@ -6,11 +6,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FolderObjectStore } from '../../lambdas/adapters/fs-lake.ts';
-import { S3ObjectStore } from '../../lambdas/adapters/s3-lake.ts';
 import type { ObjectStore } from '../../lambdas/core/ports.ts';
-import { decodeRawRecord, encodeRawRecord, type RawRecord } from '../../lambdas/engine/raw-records.ts';
+import { decodeRawRecord, encodeRawRecord, type RawRecord } from '../../lambdas/core/raw-records.ts';
 import { removeSupersededRaw, storeRawFetch } from '../../lambdas/engine/raw-store.ts';
+import { FolderObjectStore } from '../../lambdas/stores/fs-lake.ts';
+import { S3ObjectStore } from '../../lambdas/stores/s3-lake.ts';
 import { createAwsClients, createTestBucket } from '../support/aws-clients.ts';
 
 const DIR = 'raw/zepp/band_data/user-42/';

@@ -8,7 +8,7 @@ import { createReplayHandler } from '../../lambdas/handlers/replay.ts';
 import { createSyncWorkerHandler, type SyncWorkerOptions } from '../../lambdas/handlers/sync-worker.ts';
 import { createTokenRefresherHandler, type TokenRefresherOptions } from '../../lambdas/handlers/token-refresher.ts';
 import { createWebhookHandler } from '../../lambdas/handlers/webhook.ts';
-import type { LambdaRuntime } from '../../lambdas/shared/aws-runtime.ts';
+import type { LambdaRuntime } from '../../lambdas/runtime/aws-parquet.ts';
 
 /** A middy handler called the way the Lambda runtime calls it. */
 type Invoke<E, R> = (event: E, context: Context) => Promise<R>;

@@ -13,9 +13,9 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { Runtime } from '../../lambdas/cli/local-runtime.ts';
-import { createLambdaRuntime, type LambdaRuntime } from '../../lambdas/shared/aws-runtime.ts';
-import { loadConfig } from '../../lambdas/shared/config.ts';
+import { createLambdaRuntime, type LambdaRuntime } from '../../lambdas/runtime/aws-parquet.ts';
+import { loadConfig } from '../../lambdas/runtime/config.ts';
+import type { Runtime } from '../../lambdas/runtime/local.ts';
 import { demoUsers, type SimUserSpec } from '../../sim/index.ts';
 import {
   type AwsTestClients,

@@ -12,12 +12,12 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exchangeCode } from '../../lambdas/adapters/huami-open-api.ts';
-import type { HuamiOpenTokens } from '../../lambdas/cli/open-source.ts';
 import { loginZepp } from '../../lambdas/cli/sync-command.ts';
-import type { LambdaRuntime } from '../../lambdas/shared/aws-runtime.ts';
-import { METRIC } from '../../lambdas/shared/metric-names.ts';
-import { type HuamiOpenSimulator, startHuamiOpenSimulator } from '../../sim/huami-open.ts';
+import { METRIC } from '../../lambdas/core/metric-names.ts';
+import type { LambdaRuntime } from '../../lambdas/runtime/aws-parquet.ts';
+import { exchangeCode } from '../../lambdas/sources/huami-open/client.ts';
+import type { HuamiOpenTokens } from '../../lambdas/sources/registry.ts';
+import { type HuamiOpenSimulator, startHuamiOpenSimulator } from '../../sim/huami-open/simulator.ts';
 import { type Simulator, startSimulator } from '../../sim/index.ts';
 import { functionUrlEvent } from '../support/function-url-event.ts';
 import { FAST_HTTP } from '../support/local-lake.ts';
@@ -77,7 +77,7 @@ describe('secret leaks in the Lambda handlers', () => {
     });
     capture.start();
     handlers = await import('./handler-modules.ts');
-    const { logger } = await import('../../lambdas/shared/logger.ts');
+    const { logger } = await import('../../lambdas/runtime/logger.ts');
     logger.setLogLevel('DEBUG');
     rt = testRuntime(Date.now);
 
@@ -144,7 +144,7 @@ describe('secret leaks in the Lambda handlers', () => {
 
   it('sees a secret that the shared logger prints at DEBUG, even base64-encoded (the capture really captures)', async () => {
     // Prepare
-    const { logger } = await import('../../lambdas/shared/logger.ts');
+    const { logger } = await import('../../lambdas/runtime/logger.ts');
     const probe = new SecretCanaries();
     const secret = canaryText('probe');
     probe.add('probe token', secret);

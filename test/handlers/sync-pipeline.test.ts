@@ -7,11 +7,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openLakeDb } from '../../lambdas/adapters/duckdb-query.ts';
-import { mirrorTables } from '../../lambdas/cli/aws-runtime.ts';
 import { loginZepp, syncUsers } from '../../lambdas/cli/sync-command.ts';
-import type { LambdaRuntime } from '../../lambdas/shared/aws-runtime.ts';
-import { METRIC } from '../../lambdas/shared/metric-names.ts';
+import { METRIC } from '../../lambdas/core/metric-names.ts';
+import type { LambdaRuntime } from '../../lambdas/runtime/aws-parquet.ts';
+import { mirrorTables } from '../../lambdas/runtime/local-aws.ts';
+import { openLakeDb } from '../../lambdas/stores/duckdb-query.ts';
 import { type Simulator, startSimulator } from '../../sim/index.ts';
 import { DATA_TABLES, diffAgainstTruth, FAST_HTTP, tempRuntime } from '../support/local-lake.ts';
 import {

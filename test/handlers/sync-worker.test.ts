@@ -8,14 +8,14 @@ import { join } from 'node:path';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mirrorTables } from '../../lambdas/cli/aws-runtime.ts';
 import { loginZepp } from '../../lambdas/cli/sync-command.ts';
 import { WriteConflictError } from '../../lambdas/core/errors.ts';
+import { METRIC } from '../../lambdas/core/metric-names.ts';
 import type { ObjectStore, UserTokens } from '../../lambdas/core/ports.ts';
 import type { SyncMessage } from '../../lambdas/core/sync-message.ts';
 import { addDays } from '../../lambdas/core/time.ts';
-import type { LambdaRuntime } from '../../lambdas/shared/aws-runtime.ts';
-import { METRIC } from '../../lambdas/shared/metric-names.ts';
+import type { LambdaRuntime } from '../../lambdas/runtime/aws-parquet.ts';
+import { mirrorTables } from '../../lambdas/runtime/local-aws.ts';
 import { type Simulator, startSimulator } from '../../sim/index.ts';
 import { diffAgainstTruth, FAST_HTTP } from '../support/local-lake.ts';
 import {

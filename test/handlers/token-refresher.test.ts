@@ -5,16 +5,16 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildAuthorizeUrl, exchangeCode } from '../../lambdas/adapters/huami-open-api.ts';
-import { SecretsManagerTokenStore } from '../../lambdas/adapters/secrets-tokens.ts';
-import type { HuamiOpenTokens } from '../../lambdas/cli/open-source.ts';
 import { loginZepp } from '../../lambdas/cli/sync-command.ts';
+import { METRIC } from '../../lambdas/core/metric-names.ts';
 import type { UserTokens } from '../../lambdas/core/ports.ts';
 import type { SyncMessage } from '../../lambdas/core/sync-message.ts';
 import { addDays } from '../../lambdas/core/time.ts';
-import type { LambdaRuntime } from '../../lambdas/shared/aws-runtime.ts';
-import { METRIC } from '../../lambdas/shared/metric-names.ts';
-import { type HuamiOpenSimulator, startHuamiOpenSimulator } from '../../sim/huami-open.ts';
+import type { LambdaRuntime } from '../../lambdas/runtime/aws-parquet.ts';
+import { buildAuthorizeUrl, exchangeCode } from '../../lambdas/sources/huami-open/client.ts';
+import type { HuamiOpenTokens } from '../../lambdas/sources/registry.ts';
+import { SecretsManagerTokenStore } from '../../lambdas/stores/secrets-tokens.ts';
+import { type HuamiOpenSimulator, startHuamiOpenSimulator } from '../../sim/huami-open/simulator.ts';
 import { type Simulator, startSimulator } from '../../sim/index.ts';
 import { FAST_HTTP } from '../support/local-lake.ts';
 import {

@@ -10,10 +10,10 @@ import { join } from 'node:path';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqsSyncQueue } from '../../lambdas/adapters/sqs-sync-queue.ts';
 import type { SyncMessage } from '../../lambdas/core/sync-message.ts';
-import type { LambdaRuntime } from '../../lambdas/shared/aws-runtime.ts';
-import { type HuamiOpenSimulator, startHuamiOpenSimulator } from '../../sim/huami-open.ts';
+import type { LambdaRuntime } from '../../lambdas/runtime/aws-parquet.ts';
+import { SqsSyncQueue } from '../../lambdas/stores/sqs-queue.ts';
+import { type HuamiOpenSimulator, startHuamiOpenSimulator } from '../../sim/huami-open/simulator.ts';
 import { functionUrlEvent } from '../support/function-url-event.ts';
 import {
   type HandlerEnv,

@@ -5,11 +5,11 @@
 import { createHash } from 'node:crypto';
 import type { APIGatewayProxyStructuredResultV2, LambdaFunctionURLEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { METRIC } from '../../lambdas/core/metric-names.ts';
 import type { SyncMessage } from '../../lambdas/core/sync-message.ts';
 import { addDays } from '../../lambdas/core/time.ts';
-import type { LambdaRuntime } from '../../lambdas/shared/aws-runtime.ts';
-import { METRIC } from '../../lambdas/shared/metric-names.ts';
-import { type HuamiOpenSimulator, startHuamiOpenSimulator } from '../../sim/huami-open.ts';
+import type { LambdaRuntime } from '../../lambdas/runtime/aws-parquet.ts';
+import { type HuamiOpenSimulator, startHuamiOpenSimulator } from '../../sim/huami-open/simulator.ts';
 import { functionUrlEvent } from '../support/function-url-event.ts';
 import {
   captureMetrics,

@@ -6,7 +6,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { createStateTable } from '../../lambdas/adapters/dynamo-state.ts';
+import { createStateTable } from '../../lambdas/stores/dynamo-state.ts';
 import { type StandInEndpoints, useAwsStandIns } from './aws-env.ts';
 
 const DUMMY_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };

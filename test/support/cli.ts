@@ -1,8 +1,8 @@
 // Runs the real `zepp-lake` command line in-process against a temp runtime, capturing what it prints.
 
 import { vi } from 'vitest';
-import { openLocalRuntime, type Runtime } from '../../lambdas/cli/local-runtime.ts';
 import { main } from '../../lambdas/cli/main.ts';
+import { openLocalRuntime, type Runtime } from '../../lambdas/runtime/local.ts';
 
 export interface CliRun {
   code: number;

@@ -5,12 +5,12 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
-import { readParquet } from '../../lambdas/adapters/parquet.ts';
-import type { HttpOptions } from '../../lambdas/adapters/zepp-api.ts';
-import { openLocalRuntime, type Runtime } from '../../lambdas/cli/local-runtime.ts';
 import { loginZepp } from '../../lambdas/cli/sync-command.ts';
 import { compareByKey } from '../../lambdas/core/merge.ts';
 import { type Row, TABLE_NAMES, type TableName, type TableRows, tableDef } from '../../lambdas/core/schema-registry.ts';
+import { openLocalRuntime, type Runtime } from '../../lambdas/runtime/local.ts';
+import type { HttpOptions } from '../../lambdas/sources/http.ts';
+import { readParquet } from '../../lambdas/stores/parquet.ts';
 import type { Simulator } from '../../sim/index.ts';
 
 export const FAST_HTTP: HttpOptions = {

@@ -11,9 +11,9 @@
 // lake with If-Match, retrying on a conflict, as the engine's month merge does).
 
 import { existsSync } from 'node:fs';
-import { withHomeLock } from '../../lambdas/adapters/home-files.ts';
-import { openLocalRuntime } from '../../lambdas/cli/local-runtime.ts';
 import { WriteConflictError } from '../../lambdas/core/errors.ts';
+import { openLocalRuntime } from '../../lambdas/runtime/local.ts';
+import { withHomeLock } from '../../lambdas/stores/home-files.ts';
 
 const [kind, lake, home, goFile, name, countText] = process.argv.slice(2);
 if (!kind || !lake || !home || !goFile || !name || !countText)

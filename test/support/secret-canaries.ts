@@ -3,8 +3,8 @@
 // the artefact, the secret's label and the encoding, never the secret itself, so a failing test prints no secret.
 
 import { gunzipSync } from 'node:zlib';
-import { readParquet } from '../../lambdas/adapters/parquet.ts';
 import { TABLE_NAMES, type TableName } from '../../lambdas/core/schema-registry.ts';
+import { readParquet } from '../../lambdas/stores/parquet.ts';
 
 export interface Artefact {
   /** What it is, e.g. `stdout of sync` or `lake raw/zepp/band_data/user-1/2026-11.json.gz`. */

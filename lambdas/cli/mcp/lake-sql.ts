@@ -3,10 +3,10 @@
 // with SELECT or WITH, and on a sealed DuckDB whose views are empty it parses and binds as exactly one SELECT
 // over the lake's tables (so on AWS a refused query never reaches Athena, nor costs a scan).
 
-import type { AthenaSqlRunner } from '../../adapters/athena-query.ts';
-import { checkSealedQuery, runSealedQuery } from '../../adapters/duckdb-sandbox.ts';
 import { rewriteAthenaSql } from '../../core/athena-to-duckdb.ts';
 import { requireSelectOrWith, type SqlCaps, type SqlColumn, type SqlResult } from '../../core/read-only-sql.ts';
+import type { AthenaSqlRunner } from '../../stores/athena-query.ts';
+import { checkSealedQuery, runSealedQuery } from '../../stores/duckdb-sandbox.ts';
 
 export interface LakeSql {
   /** Where queries run, for the line under each table (`DuckDB over /path/lake`, `Athena workgroup w`). */

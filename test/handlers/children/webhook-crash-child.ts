@@ -5,9 +5,9 @@
 
 import { readFileSync } from 'node:fs';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { SqsSyncQueue } from '../../../lambdas/adapters/sqs-sync-queue.ts';
 import type { PlannedMessage } from '../../../lambdas/core/sync-message.ts';
 import { createWebhookHandler } from '../../../lambdas/handlers/webhook.ts';
+import { SqsSyncQueue } from '../../../lambdas/stores/sqs-queue.ts';
 import { functionUrlEvent } from '../../support/function-url-event.ts';
 import { lambdaContext, testRuntime } from '../lambda-harness.ts';
 
