@@ -23,9 +23,19 @@ export interface SimOptions {
   /** Default 127.0.0.1. */
   host?: string;
   seed?: number;
-  /** YYYY-MM-DD, default: today (UTC). The last, partial day of every user. */
+  /**
+   * YYYY-MM-DD: the last, partial day of every user, cut at a drawn minute (a world that stands still, for tests
+   * that need one date for everyone). Ignored for the cut when `now` is given; still the date the default
+   * users are built around.
+   */
   today?: string;
-  /** Default: demoUsers(today). */
+  /**
+   * The instant the simulation stands at (epoch ms): each person's last day is their own local date at this
+   * instant, cut there, so a person east of UTC starts a new day before UTC does, and a day's data only grows
+   * as `now` moves on. Default when `today` is not given either: the real clock at start.
+   */
+  now?: number;
+  /** Default: demoUsers(today), today defaulting to the UTC date of `now`. */
   users?: SimUserSpec[];
   faults?: FaultSpec | string;
   /** Extra delay before every answer, ms. */
@@ -50,9 +60,10 @@ export interface Simulator {
 
 export async function startSimulator(options: SimOptions = {}): Promise<Simulator> {
   const seed = options.seed ?? DEFAULT_SEED;
-  const today = options.today ?? new Date().toISOString().slice(0, 10);
+  const now = options.now ?? (options.today === undefined ? Date.now() : undefined);
+  const today = options.today ?? new Date(now ?? Date.now()).toISOString().slice(0, 10);
   const specs = options.users ?? demoUsers(today);
-  const users = specs.map((spec) => new SimUser(spec, seed, today));
+  const users = specs.map((spec) => new SimUser(spec, seed, today, now));
   const byId = new Map(users.map((u) => [u.userId, u]));
   const sim = new SimServer({
     users,

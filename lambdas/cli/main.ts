@@ -64,12 +64,22 @@ async function promptHidden(question: string): Promise<string> {
   });
 }
 
+/**
+ * Every run starts a simulator of its own. Its people are built around the UTC day they were first logged in
+ * (their user records' createdAt), not around this run's day: built around the run's day, a run after UTC
+ * midnight met people whose every past date (time zone changes, gaps, swims) had moved by a day, so a second
+ * sync around midnight rewrote history that a replay then rebuilt otherwise. The simulator stands at this
+ * run's instant, so each person's data goes on growing with the clock, day by day in their own zone.
+ */
 async function withSimulator<T>(
+  rt: Runtime,
   opts: { faults?: string; seed?: number },
   fn: (sim: import('../../sim/index.ts').Simulator) => Promise<T>,
 ): Promise<T> {
   const { startSimulator } = await import('../../sim/index.ts');
-  const sim = await startSimulator({ faults: opts.faults, seed: opts.seed });
+  const firstLogin = (await rt.state.listUsers()).filter((u) => u.simulated).map((u) => u.createdAt);
+  const peopleDay = firstLogin.length > 0 ? new Date(Math.min(...firstLogin)).toISOString().slice(0, 10) : undefined;
+  const sim = await startSimulator({ faults: opts.faults, seed: opts.seed, today: peopleDay, now: Date.now() });
   try {
     return await fn(sim);
   } finally {
@@ -180,7 +190,7 @@ export function buildProgram(): Command {
       const t0 = performance.now();
       const notes = createProgress({ quiet: Boolean(o.quiet), verb: 'demo' });
       notes.note(`zepp-lake demo: simulated accounts -> ${rt.lakeDir}`);
-      await withSimulator({ faults: o.faults as string | undefined }, async (sim) => {
+      await withSimulator(rt, { faults: o.faults as string | undefined }, async (sim) => {
         notes.note(`simulator on ${sim.url} with ${sim.users.length} users`);
         const simRt = await loginSimUsers(rt, sim);
         const reports = await syncUsers(simRt, {
@@ -271,7 +281,7 @@ export function buildProgram(): Command {
         else if (reports.some((r) => r.busy || r.storageFailed)) process.exitCode = EXIT.unavailable;
       };
       if (o.source === 'sim') {
-        await withSimulator({ faults: o.faults as string | undefined }, async (sim) =>
+        await withSimulator(rt, { faults: o.faults as string | undefined }, async (sim) =>
           run(await loginSimUsers(rt, sim)),
         );
       } else await run(rt);

@@ -10,6 +10,7 @@ import {
   type LedgerEntry,
   type LedgerStatus,
   type ObjectStore,
+  type SourceId,
   STREAM_TABLES,
   type StateStore,
   type StreamName,
@@ -80,6 +81,10 @@ export interface SyncReport {
 const DEFAULT_FIRST_DATE = '2015-01-01';
 /** UTC-12 (Baker Island): no one's calendar day starts later. */
 const EARLIEST_UTC_OFFSET_S = -12 * 3600;
+/** UTC+14 (Kiribati): no one's calendar day starts earlier. */
+const LATEST_UTC_OFFSET_S = 14 * 3600;
+/** Sources whose band records carry the person's UTC offset (Zepp's summary.tz); huami-open's is configured. */
+const ZONE_IN_BAND_RECORDS: ReadonlySet<SourceId> = new Set(['zepp']);
 const WORKOUT_FLUSH_EVERY = 40;
 
 function newStreamReport(): StreamReport {
@@ -255,6 +260,16 @@ export class SyncEngine {
       const timeline = new TzTimeline(user.tzOffsetS ?? null);
       const streams = (req.streams ?? source.streams).filter((s) => source.streams.includes(s));
       const todayAt = (): string => localDateOf(clock(), timeline.latest() ?? user.tzOffsetS ?? 0);
+      // Band data is asked for through the latest date begun anywhere, not through "today" in the zone known so
+      // far (UTC before this run's band data, then the newest record's): a person east of that zone (anyone
+      // east of UTC, a traveller the day they fly east) has begun a day whose events and workouts are fetched
+      // (event requests are padded, the workout list is not dated), and without that day's band record they
+      // were placed with yesterday's zone. On the day the zone changed that put them on the wrong date, in
+      // the wrong month when the day was the 1st; the next sync placed them right and the merge kept both
+      // copies, which replay (placing them once) did not: replay differed from sync between that person's
+      // midnight and UTC's. A day that has not begun for the person answers empty and is fetched again.
+      const bandToday = (): string =>
+        ZONE_IN_BAND_RECORDS.has(source.source) ? localDateOf(clock(), LATEST_UTC_OFFSET_S) : todayAt();
       let firstDate = user.firstDate;
       let probeAuthError: string | undefined;
       if (!firstDate && !req.from && source.discoverFirstDate) {
@@ -299,7 +314,7 @@ export class SyncEngine {
             sr,
             report,
             firstDate ?? DEFAULT_FIRST_DATE,
-            todayAt(),
+            stream === 'band' ? bandToday() : todayAt(),
           );
         }
       }

@@ -186,7 +186,8 @@ export function demoUsers(today: string = new Date().toISOString().slice(0, 10))
       region: 'eu-central-1',
       countryCode: 'DE',
       firstDate: aliceFirst,
-      tz: europeanDst(Number(aliceFirst.slice(0, 4)), year + 1),
+      // Ten years on: the CLI builds its people around the day they were first logged in, and syncs them for years.
+      tz: europeanDst(Number(aliceFirst.slice(0, 4)), year + 10),
       devices: [
         {
           from: aliceFirst,
@@ -330,6 +331,12 @@ export interface DayPlan {
   midnight: number;
   /** Minutes of the day that may carry data: 1440, fewer when the next day's offset is larger, the cut-off today. */
   usableMinutes: number;
+  /**
+   * Minutes the generator draws: usableMinutes, except today in a world cut at an instant (SimOptions.now),
+   * where the whole day is drawn and the minutes after the cut masked: what a day held at 10:00 it still
+   * holds at 23:00, as a real device's record only grows.
+   */
+  minutesDrawn: number;
   isToday: boolean;
   device: DeviceSpec;
   goal: number;
@@ -337,7 +344,12 @@ export interface DayPlan {
   sync: number;
   /** The night following D; null when there is none (today, long-haul travel night). */
   sleep: SleepModel | null;
+  /** The night as drawn, which the minutes follow: also today's in a world cut at an instant (it may have begun). */
+  night: SleepModel | null;
+  /** Workouts finished by the cut-off (the history lists them). */
   workouts: WorkoutPlan[];
+  /** Workouts as drawn, which the minutes follow: also today's still running at the instant of the cut. */
+  workoutsDrawn: WorkoutPlan[];
 }
 
 export interface DayMinutes {
@@ -352,14 +364,32 @@ export class SimUser {
   readonly spec: SimUserSpec;
   readonly seed: number;
   readonly today: string;
+  /** The instant the world is cut at (SimOptions.now); undefined: `today` is cut at a drawn minute. */
+  readonly cutAtMs: number | undefined;
   private readonly plans = new Map<string, DayPlan>();
   private readonly minutes = new Map<string, DayMinutes>();
+  private readonly minutesDrawn = new Map<string, DayMinutes>();
   private workoutList: { plan: WorkoutPlan; date: string }[] | undefined;
 
-  constructor(spec: SimUserSpec, seed: number, today: string) {
+  /**
+   * `today` is every person's last, partial day, cut at a drawn minute; with `nowMs` it is ignored and the
+   * last day is this person's own local date at that instant, cut there: a person in Tokyo starts a new day
+   * nine hours before UTC does, and one at UTC-6 six hours after.
+   */
+  constructor(spec: SimUserSpec, seed: number, today: string, nowMs?: number) {
     this.spec = spec;
     this.seed = seed;
-    this.today = today;
+    this.cutAtMs = nowMs;
+    this.today = nowMs === undefined ? today : this.localDateAt(nowMs);
+  }
+
+  /** The local date at an instant: the latest day whose own local midnight has passed. */
+  private localDateAt(ms: number): string {
+    const utcDate = new Date(ms).toISOString().slice(0, 10);
+    for (const date of [addDays(utcDate, 1), utcDate]) {
+      if (localMidnightMs(date, this.offsetOn(date)) <= ms) return date;
+    }
+    return addDays(utcDate, -1);
   }
 
   get userId(): string {
@@ -422,19 +452,27 @@ export class SimUser {
     const nextOffset = this.offsetOn(addDays(date, 1));
     const midnight = localMidnightMs(date, offsetS);
     const isToday = date === this.today;
+    // Cut at an instant, today is drawn exactly as the whole day will be, and only then cut (see minutesDrawn).
+    const cutAtInstant = isToday && this.cutAtMs !== undefined;
+    const drawnWhole = !isToday || cutAtInstant;
     const forcedGap = this.spec.gapDates?.includes(date) ?? false;
     const gapDraw = rng.chance(this.spec.gapRate);
-    const hasData = this.inRange(date) && !forcedGap && (isToday || date === this.spec.firstDate || !gapDraw);
+    const hasData =
+      this.inRange(date) && !forcedGap && ((isToday && !cutAtInstant) || date === this.spec.firstDate || !gapDraw);
     // When the next day starts earlier than 24 h after this midnight, the overlap belongs to the next day.
-    let usableMinutes = Math.min(MINUTES_PER_DAY, MINUTES_PER_DAY - (nextOffset - offsetS) / 60);
-    if (isToday) usableMinutes = Math.min(usableMinutes, rng.int(600, 960));
+    let minutesDrawn = Math.min(MINUTES_PER_DAY, MINUTES_PER_DAY - (nextOffset - offsetS) / 60);
+    if (isToday && !cutAtInstant) minutesDrawn = Math.min(minutesDrawn, rng.int(600, 960));
+    const usableMinutes = cutAtInstant
+      ? Math.max(0, Math.min(minutesDrawn, Math.floor(((this.cutAtMs as number) - midnight) / MINUTE_MS)))
+      : minutesDrawn;
     const device = this.deviceOn(date);
     const goal = rng.pick([6000, 8000, 8000, 10000]);
 
     const travelNight = Math.abs(nextOffset - offsetS) > 3 * 3600;
-    const sleep = hasData && !isToday && !travelNight ? this.makeSleep(rng, midnight) : null;
+    const night = hasData && drawnWhole && !travelNight ? this.makeSleep(rng, midnight) : null;
+    const sleep = isToday ? null : night;
 
-    const workouts: WorkoutPlan[] = [];
+    const workoutsDrawn: WorkoutPlan[] = [];
     const forcedSwim = this.spec.swimDates?.includes(date) ?? false;
     if (hasData && (forcedSwim || rng.chance(this.spec.workoutRate))) {
       const type = forcedSwim
@@ -451,11 +489,13 @@ export class SimUser {
       const durationS = type === 14 ? rng.int(1200, 2400) : rng.int(600, 2700);
       const pauseS = type === 1 && rng.chance(0.25) ? rng.int(20, 120) : 0;
       const endMin = startMin + Math.ceil(durationS / 60) + 1;
-      if (endMin < usableMinutes) {
+      if (endMin < minutesDrawn) {
         const trackid = Math.floor(midnight / 1000) + startMin * 60 + rng.int(0, 59);
-        workouts.push({ trackid, type, durationS, pauseS });
+        workoutsDrawn.push({ trackid, type, durationS, pauseS });
       }
     }
+    const cutS = Math.floor(midnight / 1000) + usableMinutes * 60;
+    const workouts = workoutsDrawn.filter((w) => w.trackid + w.durationS < cutS);
     // The device syncs the next morning; today's record was synced at the cut-off.
     const dayEndS = Math.floor(midnight / 1000) + usableMinutes * 60;
     const sync = isToday ? dayEndS : dayEndS + rng.int(6, 10) * 3600 + rng.int(0, 3599);
@@ -465,12 +505,15 @@ export class SimUser {
       offsetS,
       midnight,
       usableMinutes,
+      minutesDrawn,
       isToday,
       device,
       goal,
       sync,
       sleep,
+      night,
       workouts,
+      workoutsDrawn,
     };
   }
 
@@ -512,18 +555,36 @@ export class SimUser {
     const cached = this.minutes.get(date);
     if (cached) return cached;
     const plan = this.plan(date);
+    const drawn = this.drawnMinutes(date);
+    if (plan.usableMinutes === plan.minutesDrawn) return drawn;
+    const cut = plan.usableMinutes;
+    const made = {
+      kind: drawn.kind.slice().fill(0x7e, cut),
+      intensity: drawn.intensity.slice().fill(0, cut),
+      steps: drawn.steps.slice().fill(0, cut),
+      hr: drawn.hr.slice().fill(254, cut),
+    };
+    this.minutes.set(date, made);
+    return made;
+  }
+
+  /** The minutes as drawn (DayPlan.minutesDrawn of them), before today's cut-off masks its tail. */
+  drawnMinutes(date: string): DayMinutes {
+    const cached = this.minutesDrawn.get(date);
+    if (cached) return cached;
+    const plan = this.plan(date);
     const rng = this.rng('minutes', date);
     const kind = new Uint8Array(MINUTES_PER_DAY).fill(0x7e);
     const intensity = new Uint8Array(MINUTES_PER_DAY);
     const steps = new Uint8Array(MINUTES_PER_DAY);
     const hr = new Uint8Array(MINUTES_PER_DAY).fill(254);
     // Sleep windows in this day's minutes: the tail of last night (record D-1) and the start of tonight.
-    const prev = this.plan(addDays(date, -1)).sleep;
+    const prev = this.plan(addDays(date, -1)).night;
     const prevOffsetShift = (this.plan(addDays(date, -1)).midnight - plan.midnight) / MINUTE_MS;
     const asleep = (i: number): number => {
       for (const [sleep, shift] of [
         [prev, prevOffsetShift],
-        [plan.sleep, 0],
+        [plan.night, 0],
       ] as const) {
         if (!sleep) continue;
         for (const s of sleep.stages) if (i >= s.start + shift && i <= s.stop + shift) return s.mode;
@@ -531,7 +592,7 @@ export class SimUser {
       return 0;
     };
     const workoutMinutes = new Set<number>();
-    for (const w of plan.workouts) {
+    for (const w of plan.workoutsDrawn) {
       const startMin = Math.floor((w.trackid * 1000 - plan.midnight) / MINUTE_MS);
       for (let i = startMin; i <= startMin + Math.ceil(w.durationS / 60); i++) workoutMinutes.add(i);
     }
@@ -539,7 +600,7 @@ export class SimUser {
     const notWornLen = rng.int(20, 120);
     const everyOther = rng.chance(0.5);
     let baseHr = rng.int(58, 72);
-    for (let i = 0; i < plan.usableMinutes; i++) {
+    for (let i = 0; i < plan.minutesDrawn; i++) {
       const sleepMode = asleep(i);
       let k: number;
       let inten = 0;
@@ -572,7 +633,7 @@ export class SimUser {
       hr[i] = Math.max(0, Math.min(255, h));
     }
     const made = { kind, intensity, steps, hr };
-    this.minutes.set(date, made);
+    this.minutesDrawn.set(date, made);
     return made;
   }
 
@@ -907,9 +968,11 @@ export function dayEvents(user: SimUser, date: string): EventItem[] {
   const userId = user.userId;
   const device = plan.device;
   const at = (minute: number) => plan.midnight + minute * MINUTE_MS;
-  const usable = plan.usableMinutes;
+  // Drawn as the whole day is (minutesDrawn), then cut: today's events are a prefix of the day's.
+  const usable = plan.minutesDrawn;
+  const cutMs = at(plan.usableMinutes);
   const items: EventItem[] = [];
-  const m = user.dayMinutes(date);
+  const m = user.drawnMinutes(date);
 
   // all_day_stress: readings every 5 minutes while worn and awake-ish.
   if (rng.chance(0.92)) {
@@ -918,7 +981,7 @@ export function dayEvents(user: SimUser, date: string): EventItem[] {
     for (let minute = 0; minute < usable; minute += 5) {
       level = Math.max(1, Math.min(100, level + rng.int(-8, 8)));
       if (m.kind[minute] === 0x53 || rng.chance(0.25)) continue;
-      readings.push({ time: at(minute), value: level });
+      if (at(minute) < cutMs) readings.push({ time: at(minute), value: level });
     }
     if (readings.length > 0) {
       const values = readings.map((r) => r.value);
@@ -1052,7 +1115,7 @@ export function dayEvents(user: SimUser, date: string): EventItem[] {
     });
   }
   items.sort((a, b) => a.timestamp - b.timestamp);
-  return items;
+  return items.filter((item) => item.timestamp < cutMs);
 }
 
 /** Events of every type for the days whose interval can meet [fromMs, toMs] (a day either side). */
