@@ -1,5 +1,5 @@
-// The HTTP transport of the vendor clients (moved unchanged out of the Zepp client, issue 16 stage A; stage B
-// makes it the one transport both clients use, with the vendor `code` envelope read in one place).
+// The one HTTP transport of the vendor clients (Zepp and huami-open): what a vendor answer means is the
+// client's business; how a request is sent, timed out, retried and redacted is this file's.
 //
 // Transport rules: every call has a timeout (AbortController) and a bounded retry budget with full-jitter
 // exponential backoff for 429, 409/500/502/503/504, network errors, timeouts and unparseable JSON bodies
@@ -168,6 +168,16 @@ export async function withRetries<T>(
     http.onRetry?.({ url: redact(displayUrl), attempt: n + 1, reason: redact(result.reason), delayMs });
     await http.sleep(delayMs);
   }
+}
+
+/** One request through the transport: each attempt under the timeout, transient failures retried by the budget. */
+export function sendWithRetries(
+  http: ResolvedHttp,
+  request: { url: string; init: () => RequestInit; displayUrl: string },
+): Promise<Exchange> {
+  return withRetries(http, request.displayUrl, () =>
+    exchangeOnce(http, request.url, request.init(), request.displayUrl),
+  );
 }
 
 export function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {

@@ -10,8 +10,8 @@
 //     .get(resource: HuamiOpenApiResource, params?): Promise<RawResponse>
 //   HUAMI_OPEN_SCOPES, HUAMI_OPEN_PATHS
 //
-// Transport rules (the same as the Zepp client): a timeout per attempt, a bounded retry budget with
-// full-jitter exponential backoff for 429, 5xx, network errors and timeouts, honouring Retry-After; then
+// Transport: the vendor clients' one transport (../http.ts): a timeout per attempt, a bounded retry budget with
+// full-jitter exponential backoff for 429, 409/5xx, network errors and timeouts, honouring Retry-After; then
 // RateLimitedError (429) or UpstreamError. A data call answered 401 calls `auth.refresh()` once and retries;
 // a second 401 is an AuthExpiredError. A refresh answered `invalid_grant` is an OAuthGrantRefusedError (an
 // AuthExpiredError): the consent was revoked, or another process rotated the refresh token first (the caller
@@ -23,13 +23,15 @@
 // the doc of the refresh call calls it "UNIX time stamp (seconds)" while showing 43200, so a value above 1e9
 // is read as an absolute epoch-seconds instant and anything smaller as a TTL.
 
-import { AuthExpiredError, RateLimitedError, redact, UpstreamError } from '../../core/errors.ts';
+import { AuthExpiredError, redact, UpstreamError } from '../../core/errors.ts';
 import {
+  excerpt,
   type HttpOptions,
-  parseRetryAfter,
+  parseJson as parseHttpJson,
   type RawResponse,
   type ResolvedHttp as Resolved,
   resolveHttp as resolve,
+  sendWithRetries,
 } from '../http.ts';
 
 export type { HttpOptions, RawResponse };
@@ -93,7 +95,6 @@ export type HuamiOpenParams = Record<string, string | number | undefined>;
 const DEFAULT_AUTHORIZE_BASE = 'https://user.huami.com';
 const DEFAULT_AUTH = 'https://auth.huami.com';
 const DEFAULT_API = 'https://api-open.huami.com';
-const TRANSIENT = new Set([429, 500, 502, 503, 504]);
 
 // ------------------------------------------------------------------------------------------ transport
 
@@ -103,69 +104,10 @@ function hostsOf(hosts: HuamiOpenHosts | undefined): { auth: string; api: string
   return { auth: trim(hosts?.auth ?? DEFAULT_AUTH), api: trim(hosts?.api ?? DEFAULT_API) };
 }
 
-function excerpt(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return redact(flat.length > 160 ? `${flat.slice(0, 160)}…` : flat);
-}
-
-interface Answer {
-  status: number;
-  text: string;
-}
-
-/**
- * Sends one request with retries. 429/5xx/timeouts/network errors are retried; any other status is
- * returned to the caller to interpret. `displayUrl` is path + query (never a token).
- */
-async function send(http: Resolved, url: string, init: () => RequestInit, displayUrl: string): Promise<Answer> {
-  for (let attempt = 0; ; attempt++) {
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), http.timeoutMs);
-    let failure: { reason: string; error: () => Error; retryAfterMs?: number };
-    try {
-      const res = await http.fetch(url, { ...init(), signal: controller.signal });
-      const text = await res.text();
-      if (!TRANSIENT.has(res.status)) return { status: res.status, text };
-      const status = res.status;
-      const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), Date.now());
-      const what = `${displayUrl}: HTTP ${status}${text ? ` ${excerpt(text)}` : ''}`;
-      failure = {
-        reason: `HTTP ${status}`,
-        retryAfterMs,
-        error: () =>
-          status === 429
-            ? new RateLimitedError(redact(`${what} (still rate limited after the retries)`), retryAfterMs)
-            : new UpstreamError(redact(`${what} (still failing after the retries)`), status),
-      };
-    } catch (err) {
-      const reason = controller.signal.aborted
-        ? `timeout after ${http.timeoutMs} ms`
-        : `network error: ${redact(err instanceof Error ? err.message : String(err))}`;
-      failure = {
-        reason,
-        error: () => new UpstreamError(redact(`${displayUrl}: ${reason} (still failing after the retries)`)),
-      };
-    } finally {
-      clearTimeout(timer);
-    }
-    if (attempt >= http.maxRetries) throw failure.error();
-    const ceiling = Math.min(http.maxDelayMs, http.baseDelayMs * 2 ** attempt);
-    const jittered = Math.floor(http.random() * ceiling);
-    const delayMs =
-      failure.retryAfterMs !== undefined
-        ? Math.min(http.maxDelayMs, Math.max(failure.retryAfterMs, jittered))
-        : jittered;
-    http.onRetry?.({ url: displayUrl, attempt: attempt + 1, reason: failure.reason, delayMs });
-    await http.sleep(delayMs);
-  }
-}
-
+/** A JSON body, or undefined when the text is not JSON (the caller says what it expected). */
 function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
+  const parsed = parseHttpJson(text);
+  return parsed.ok ? parsed.value : undefined;
 }
 
 // ------------------------------------------------------------------------------------------ OAuth2
@@ -245,12 +187,11 @@ async function tokenCall(
     'content-type': 'application/x-www-form-urlencoded',
   };
   if (bearer) headers.authorization = `Bearer ${bearer}`;
-  const answer = await send(
-    http,
+  const answer = await sendWithRetries(http, {
     url,
-    () => ({ method: 'POST', headers, body: new URLSearchParams(form).toString() }),
-    path,
-  );
+    init: () => ({ method: 'POST', headers, body: new URLSearchParams(form).toString() }),
+    displayUrl: path,
+  });
   if (answer.status === 200) {
     const body = parseJson(answer.text);
     if (body === undefined) throw new UpstreamError(`${what}: the token response is not JSON`, 200);
@@ -425,12 +366,11 @@ export class HuamiOpenApi {
     let token = await this.auth.current();
     for (let refreshed = false; ; refreshed = true) {
       const bearer = token;
-      const answer = await send(
-        this.http,
+      const answer = await sendWithRetries(this.http, {
         url,
-        () => ({ method: 'GET', headers: { accept: 'application/json', authorization: `Bearer ${bearer}` } }),
+        init: () => ({ method: 'GET', headers: { accept: 'application/json', authorization: `Bearer ${bearer}` } }),
         displayUrl,
-      );
+      });
       if (answer.status === 401) {
         if (refreshed) {
           throw new AuthExpiredError(
