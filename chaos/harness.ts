@@ -462,7 +462,7 @@ export async function readLake(rt: ChaosRuntime, userId: string): Promise<Map<Ta
     for (const key of keys) {
       if (!key.startsWith(`tables/${table}/`) || !key.endsWith(`/user-${userId}.parquet`)) continue;
       const obj = await rt.store.get(key);
-      if (obj) rows.push(...rt.codec.read(table, obj.body));
+      if (obj) rows.push(...(await rt.codec.read(table, obj.body)));
     }
     out.set(table, rows);
   }

@@ -14,10 +14,13 @@ import {
 } from '../core/schema-registry.ts';
 import { assertValidUserId } from '../core/user-id.ts';
 
-/** The Parquet codec, injected so the engine does not pick the writer. */
+/**
+ * The Parquet codec, injected so the engine does not pick the writer. It may answer with a promise: the Lambdas
+ * load the writer and its WebAssembly on first use, so that a cold start that writes nothing does not pay for them.
+ */
 export interface ParquetCodec {
-  write(table: TableName, rows: readonly Row[]): Uint8Array;
-  read(table: TableName, bytes: Uint8Array): Row[];
+  write(table: TableName, rows: readonly Row[]): Uint8Array | Promise<Uint8Array>;
+  read(table: TableName, bytes: Uint8Array): Row[] | Promise<Row[]>;
 }
 
 export interface LakeWriteResult {
@@ -56,8 +59,8 @@ export async function writeTableRows(
       const key = monthObjectKey(table, month, userId);
       for (let attempt = 0; ; attempt++) {
         const existing = await store.get(key);
-        const merged = mergeRows(def, existing ? codec.read(table, existing.body) : [], monthRows);
-        const bytes = codec.write(table, merged);
+        const merged = mergeRows(def, existing ? await codec.read(table, existing.body) : [], monthRows);
+        const bytes = await codec.write(table, merged);
         if (existing && sameBytes(existing.body, bytes)) {
           result.objectsUnchanged++;
           break;
@@ -98,10 +101,10 @@ export async function replaceMonthObject(
   const key = monthObjectKey(table, month, assertValidUserId(userId));
   for (let attempt = 0; ; attempt++) {
     const existing = await store.get(key);
-    const kept = existing && keep ? codec.read(table, existing.body).filter(keep) : [];
+    const kept = existing && keep ? (await codec.read(table, existing.body)).filter(keep) : [];
     const merged = kept.length === 0 ? [...rows].sort(compareByKey(def)) : mergeRows(def, kept, rows);
     if (merged.length === 0) return existing ? 'emptied' : 'absent';
-    const bytes = codec.write(table, merged);
+    const bytes = await codec.write(table, merged);
     if (existing && sameBytes(existing.body, bytes)) return 'unchanged';
     try {
       await store.put(key, bytes, existing ? { ifMatch: existing.etag } : { ifNoneMatch: true });
@@ -121,5 +124,5 @@ export async function readMonthRows(
   userId: string,
 ): Promise<Row[]> {
   const obj = await store.get(monthObjectKey(table, month, userId));
-  return obj ? codec.read(table, obj.body) : [];
+  return obj ? await codec.read(table, obj.body) : [];
 }

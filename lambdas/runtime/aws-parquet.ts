@@ -3,7 +3,6 @@
 // so tests can hand them one with a wrapped adapter; the deployed handler gets this.
 
 import type { ParquetCodec } from '../engine/lake-writer.ts';
-import { readParquet, writeParquet } from '../stores/parquet.ts';
 import { createLambdaServices, type LambdaServices, lambdaServices } from './aws.ts';
 import type { LambdaConfig } from './config.ts';
 
@@ -11,7 +10,26 @@ export interface LambdaRuntime extends LambdaServices {
   codec: ParquetCodec;
 }
 
-export const parquetCodec: ParquetCodec = { write: writeParquet, read: readParquet };
+type ParquetModule = typeof import('../stores/parquet.ts');
+let parquetModule: Promise<ParquetModule> | undefined;
+
+/**
+ * The writer (apache-arrow + parquet-wasm and its 4.7 MiB of WebAssembly) is imported on the first read or write,
+ * not at module scope: a cold start that writes nothing (an invocation that fails early, a user with no new data)
+ * does not compile it, and the others compile it once, inside the invocation that needs it.
+ */
+function parquet(): Promise<ParquetModule> {
+  parquetModule ??= import('../stores/parquet.ts').catch((err: unknown) => {
+    parquetModule = undefined;
+    throw err;
+  });
+  return parquetModule;
+}
+
+export const parquetCodec: ParquetCodec = {
+  write: async (table, rows) => (await parquet()).writeParquet(table, rows),
+  read: async (table, bytes) => (await parquet()).readParquet(table, bytes),
+};
 
 let cached: LambdaRuntime | undefined;
 

@@ -44,7 +44,7 @@ export interface IngestFunctionProps {
   readonly logRetention?: logs.RetentionDays;
   /**
    * The handler reads or writes Parquet: parquet-wasm's .wasm is shipped next to the bundle. Handlers that do
-   * not (they import lambdas/shared/aws-services.ts, not aws-runtime.ts) leave it out: 4.7 MiB less to deploy.
+   * not (they import lambdas/runtime/aws.ts, not aws-parquet.ts) leave it out: 4.7 MiB less to deploy.
    * @default false
    */
   readonly usesParquet?: boolean;
@@ -119,8 +119,13 @@ export class IngestFunction extends Construct {
         target: 'node22',
         minify: true,
         sourceMap: true,
-        // The runtime provides the SDK v3; bundling it would only grow the package and the cold start.
-        externalModules: ['@aws-sdk/*'],
+        // The SDK clients each handler uses are bundled, tree-shaken and minified with it: the runtime's own SDK
+        // is a full copy of every package loaded from its layer at init, which cost ~300 ms of each cold start
+        // (docs/decisions/0014-parquet-writer.md, "bundles"). Nothing is left external.
+        bundleAwsSDK: true,
+        externalModules: [],
+        // The source map names the bundled files without embedding them: the deployed package stays small.
+        sourcesContent: false,
         mainFields: ['module', 'main'],
         banner: ESM_CJS_SHIM,
         commandHooks: {

@@ -139,9 +139,9 @@ async function restartReplay(run: ChaosRun, state: StateStore): Promise<void> {
   }
 }
 
-function rowsOf(run: ChaosRun, key: string, body: Buffer): Row[] {
+async function rowsOf(run: ChaosRun, key: string, body: Buffer): Promise<Row[]> {
   const table = key.split('/')[1] as TableName;
-  return run.rt.codec.read(table, new Uint8Array(body));
+  return await run.rt.codec.read(table, new Uint8Array(body));
 }
 
 let env: ChaosEnv;
@@ -168,19 +168,19 @@ describe('replay SIGKILLed at any point', () => {
       const removed = at('daily_summary', '2031-04');
       const stray = at('workout', '2031-03');
       for (const k of [thinned, padded, removed]) expect(synced.has(k), k).toBe(true);
-      const minutes = rowsOf(run, thinned, synced.get(thinned)!);
+      const minutes = await rowsOf(run, thinned, synced.get(thinned)!);
       await run.rt.store.put(
         thinned,
-        run.rt.codec.write(
+        await run.rt.codec.write(
           'activity_minute',
           minutes.filter((_, i) => i % 2 === 0),
         ),
       );
-      const stress = rowsOf(run, padded, synced.get(padded)!);
+      const stress = await rowsOf(run, padded, synced.get(padded)!);
       const bogus = { ...stress[0]!, ts: (stress[0]!.ts as number) + 1 };
       await run.rt.store.put(
         padded,
-        run.rt.codec.write(
+        await run.rt.codec.write(
           'stress',
           [...stress, bogus].sort((a, b) => (a.ts as number) - (b.ts as number)),
         ),
@@ -188,9 +188,9 @@ describe('replay SIGKILLed at any point', () => {
       await run.rt.store.delete([removed]);
       const workouts = [...synced].filter(([k]) => k.startsWith('tables/workout/'));
       expect(workouts.length).toBeGreaterThan(0);
-      const workout = rowsOf(run, workouts[0]![0], workouts[0]![1])[0]!;
+      const workout = (await rowsOf(run, workouts[0]![0], workouts[0]![1]))[0]!;
       expect(tableDef('workout').naturalKey).toEqual(['user_id', 'trackid']);
-      await run.rt.store.put(stray, run.rt.codec.write('workout', [{ ...workout, local_date: '2031-03-15' }]));
+      await run.rt.store.put(stray, await run.rt.codec.write('workout', [{ ...workout, local_date: '2031-03-15' }]));
       const before = await dataObjects(run);
 
       const kills: ReplayKillPoint[] = [
@@ -220,7 +220,7 @@ describe('replay SIGKILLed at any point', () => {
             expect(before.has(key) && synced.has(key), `${what}: ${key} is missing`).toBe(false);
             continue;
           }
-          expect(() => rowsOf(run, key, body), `${what}: ${key} unreadable`).not.toThrow();
+          await expect(rowsOf(run, key, body), `${what}: ${key} unreadable`).resolves.toBeInstanceOf(Array);
           const old = before.get(key);
           const next = synced.get(key);
           expect(

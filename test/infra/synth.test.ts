@@ -1,7 +1,9 @@
 import { spawnSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from './infra-fixture.ts';
 
@@ -69,6 +71,52 @@ describe('cdk synth', () => {
       'zepp-lake: rebuilds tables/ from raw/ without calling the vendor API (invoke by hand)',
     ]);
   });
+
+  it('bundles every function self-contained: each index.mjs imports in a fresh node with no node_modules around it', () => {
+    // The synth output lives under the OS temp folder, where no node_modules can be found: a bundle that left a
+    // package external (the SDK, before 0014) fails here with ERR_MODULE_NOT_FOUND, as it would on a runtime
+    // without that package. The function environment is dummy: importing a handler must need no AWS access.
+    const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const env = {
+      PATH: process.env.PATH ?? '',
+      AWS_REGION: 'eu-central-1',
+      AWS_LAMBDA_FUNCTION_NAME: 'zepp-lake-synth-test',
+      LAKE_BUCKET: 'synth-test-bucket',
+      STATE_TABLE: 'synth-test-table',
+      KMS_KEY_ID: 'synth-test-key',
+      QUEUE_URL: 'http://127.0.0.1:9/000000000000/synth-test-queue',
+      LAG_DAYS: '3',
+      SECRET_PREFIX: 'zepp-lake/users/',
+      HUAMI_PUBLIC_KEY: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+      POWERTOOLS_SERVICE_NAME: 'zepp-lake',
+      POWERTOOLS_METRICS_NAMESPACE: 'ZeppLake',
+      LOG_LEVEL: 'ERROR',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      NODE_OPTIONS: '--enable-source-maps',
+    };
+    const functions = Object.values(template('zepp-lake-prod-ingest').Resources).filter(
+      (r) => r.Type === 'AWS::Lambda::Function',
+    );
+    expect(functions).toHaveLength(5);
+    for (const fn of functions) {
+      const bundle = join(outdir, String(fn.Metadata?.['aws:asset:path']), 'index.mjs');
+      const imported = spawnSync(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          'const m = await import(process.argv[1]); console.log(typeof m.handler);',
+          pathToFileURL(bundle).href,
+        ],
+        { cwd: outdir, env, encoding: 'utf8', timeout: 60_000 },
+      );
+      expect(imported.stderr, bundle).not.toMatch(/ERR_MODULE_NOT_FOUND|Cannot find (module|package)/);
+      expect({ status: imported.status, handler: imported.stdout.trim() }, `${bundle}: ${imported.stderr}`).toEqual({
+        status: 0,
+        handler: 'function',
+      });
+    }
+  }, 120_000);
 
   it('reports no validation violations (cdk-nag and CloudFormation rules)', () => {
     const reportPath = join(outdir, 'validation-report.json');
