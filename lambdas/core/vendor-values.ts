@@ -71,12 +71,31 @@ export function base64Bytes(value: unknown, field: string): Buffer {
   return Buffer.from(value, 'base64');
 }
 
-/** Legacy `*.json` envelope check: code 1 is success, 0/100302 an expired token, anything else malformed. */
+/** What a legacy `*.json` envelope's `code` means (reference §7): the one reader of that envelope. */
+export type LegacyEnvelopeKind = 'ok' | 'auth' | 'mutex' | 'parameter' | 'other';
+
+const LEGACY_AUTH_CODES: ReadonlySet<number> = new Set([0, 100302]);
+const LEGACY_PARAMETER_CODES: ReadonlySet<number> = new Set([50000, 103001]);
+
+/**
+ * What a legacy envelope `code` means: 1 success; 0/100302 the app token is not valid; -1 another device logged
+ * in; 50000/103001 a parameter error.
+ */
+export function legacyCodeKind(code: number): LegacyEnvelopeKind {
+  if (code === 1) return 'ok';
+  if (LEGACY_AUTH_CODES.has(code)) return 'auth';
+  if (code === -1) return 'mutex';
+  if (LEGACY_PARAMETER_CODES.has(code)) return 'parameter';
+  return 'other';
+}
+
+/** Legacy `*.json` envelope check for a decoder: success passes, an invalid token is AuthExpiredError, else malformed. */
 export function checkLegacyEnvelope(body: JsonObject): void {
   const code = num(body.code, 'code');
-  if (code === 1) return;
+  const kind = code === null ? 'other' : legacyCodeKind(code);
+  if (kind === 'ok') return;
   const message = typeof body.message === 'string' ? redact(body.message).slice(0, 200) : '';
-  if (code === 0 || code === 100302) {
+  if (kind === 'auth') {
     throw new AuthExpiredError(`the vendor rejected the app token (code ${code}${message ? `: ${message}` : ''})`);
   }
   throw new MalformedPayloadError('code', `expected 1 (success), got ${String(code)}${message ? `: ${message}` : ''}`);

@@ -1,13 +1,13 @@
 // Decodes a stored raw record with the decoder of its source and endpoint. Used by sync and by replay,
 // so a replay gives exactly the tables a sync gave.
 
-import { AuthExpiredError, MalformedPayloadError } from '../core/errors.ts';
+import { MalformedPayloadError } from '../core/errors.ts';
 import type { DecodeContext } from '../core/ports.ts';
 import type { RawRecord } from '../core/raw-records.ts';
 import { TABLE_NAMES, type TableRows } from '../core/schema-registry.ts';
 import { decodeHuamiOpen, type HuamiOpenDecodeContext, type HuamiOpenResource } from '../sources/huami-open/decode.ts';
 import type { DecodedRaw, RawDecoder } from '../sources/source.ts';
-import { decodeBandDay } from '../sources/zepp/decode-band-data.ts';
+import { decodeBandDataDays } from '../sources/zepp/decode-band-data.ts';
 import { decodeEvents } from '../sources/zepp/decode-events.ts';
 import { decodeWorkoutDetail, decodeWorkoutHistory } from '../sources/zepp/decode-workouts.ts';
 
@@ -35,24 +35,10 @@ function messageOf(err: unknown): string {
 
 /** band_data: each day decoded on its own, so one bad day is a reject and the rest of the month lands. */
 function decodeZeppBandData(raw: RawRecord, ctx: DecodeContext): DecodedRaw {
-  const body = parseBody(raw) as { code?: unknown; data?: unknown };
-  const code = Number(body?.code);
-  if (code === 0 || code === 100302) throw new AuthExpiredError('band_data: the app token was rejected');
-  if (code !== 1) throw new MalformedPayloadError('code', `band_data answered code ${String(body?.code)}`);
-  if (!Array.isArray(body.data)) throw new MalformedPayloadError('data', 'band_data has no data array');
+  const { days, rejects } = decodeBandDataDays(parseBody(raw), ctx);
   const out: DecodedRaw = { rows: {}, rejects: [] };
-  body.data.forEach((day: unknown, i: number) => {
-    const date = (day as { date_time?: unknown })?.date_time;
-    try {
-      appendRows(out.rows, decodeBandDay(day, ctx));
-    } catch (err) {
-      if (!(err instanceof MalformedPayloadError)) throw err;
-      out.rejects.push({
-        period: typeof date === 'string' ? date : undefined,
-        message: `data[${i}]${typeof date === 'string' ? ` (${date})` : ''}: ${messageOf(err)}`,
-      });
-    }
-  });
+  for (const day of days) appendRows(out.rows, day.rows);
+  for (const r of rejects) out.rejects.push({ period: r.period, message: messageOf(r.error) });
   return out;
 }
 

@@ -22,6 +22,7 @@ import {
   redact,
   UpstreamError,
 } from '../../core/errors.ts';
+import { legacyCodeKind } from '../../core/vendor-values.ts';
 import {
   type Exchange,
   excerpt,
@@ -71,8 +72,6 @@ const LOGIN_DOMAINS =
   'account.huami.com,api-user.huami.com,api-watch.huami.com,api-analytics.huami.com,app-analytics.huami.com,api-mifit.huami.com';
 
 /** Legacy envelope codes meaning "the app token is not valid (any more)". */
-const LEGACY_AUTH_CODES = new Set([0, 100302]);
-const LEGACY_PARAMETER_CODES = new Set([50000, 103001]);
 
 const LOGIN_ERROR_MESSAGES: Readonly<Record<string, string>> = {
   '0106': 'the one-time login code was rejected (invalid or already used); start the login again',
@@ -372,13 +371,15 @@ function interpretData(ex: Exchange, displayUrl: string, endpoint: string, legac
     throw new MalformedPayloadError(endpoint, 'legacy envelope without a numeric code');
   }
   const message = typeof body.message === 'string' ? ` (${excerpt(body.message)})` : '';
-  if (body.code === 1) return { kind: 'ok', response };
-  if (LEGACY_AUTH_CODES.has(body.code)) return { kind: 'auth', detail: `legacy code ${body.code}` };
-  if (body.code === -1) throw mutexLogin(displayUrl, 'legacy code -1');
-  if (LEGACY_PARAMETER_CODES.has(body.code)) {
-    throw new UpstreamError(redact(`${displayUrl}: parameter error, legacy code ${body.code}${message}`), ex.status);
+  const code = body.code;
+  const kind = legacyCodeKind(code);
+  if (kind === 'ok') return { kind: 'ok', response };
+  if (kind === 'auth') return { kind: 'auth', detail: `legacy code ${code}` };
+  if (kind === 'mutex') throw mutexLogin(displayUrl, 'legacy code -1');
+  if (kind === 'parameter') {
+    throw new UpstreamError(redact(`${displayUrl}: parameter error, legacy code ${code}${message}`), ex.status);
   }
-  throw new UpstreamError(redact(`${displayUrl}: unexpected legacy code ${body.code}${message}`), ex.status);
+  throw new UpstreamError(redact(`${displayUrl}: unexpected legacy code ${code}${message}`), ex.status);
 }
 
 export class ZeppApi {

@@ -251,17 +251,46 @@ export function decodeBandDay(record: unknown, ctx: DecodeContext): TableRows {
   return decodeDay(record, ctx, '').rows;
 }
 
+/** One day of a band_data response that did not decode; the response's other days still land. */
+export interface BandDayReject {
+  /** The day's date_time, when it has a readable one. */
+  period?: string;
+  error: MalformedPayloadError;
+}
+
 /**
- * The whole band_data.json response. `code` must be 1; 0 and 100302 mean the app token expired
- * (AuthExpiredError). An absent or null `data` is a day range without data.
+ * The whole band_data.json response, one day at a time: the envelope is read once (`code` must be 1; 0 and 100302
+ * mean the app token expired: AuthExpiredError), then each element of `data` decodes on its own, so a malformed
+ * day is a reject and the other days land. An absent or null `data` is a day range without data. Sync, replay
+ * and `zepp-lake decode band-data` all decode band data through this.
  */
-export function decodeBandDataResponse(
+export function decodeBandDataDays(
   body: unknown,
   ctx: DecodeContext,
-): { days: { date: string; rows: TableRows }[] } {
+): { days: { date: string; rows: TableRows }[]; rejects: BandDayReject[] } {
   if (!isObject(body)) throw new MalformedPayloadError('body', 'expected a JSON object');
   checkLegacyEnvelope(body);
   const data = body.data ?? [];
   if (!Array.isArray(data)) throw new MalformedPayloadError('data', 'expected an array');
-  return { days: data.map((record: unknown, i) => decodeDay(record, ctx, `data[${i}].`)) };
+  const out: ReturnType<typeof decodeBandDataDays> = { days: [], rejects: [] };
+  data.forEach((record: unknown, i) => {
+    try {
+      out.days.push(decodeDay(record, ctx, `data[${i}].`));
+    } catch (err) {
+      if (!(err instanceof MalformedPayloadError)) throw err;
+      const date = isObject(record) ? record.date_time : undefined;
+      out.rejects.push({ period: typeof date === 'string' ? date : undefined, error: err });
+    }
+  });
+  return out;
+}
+
+/** The whole band_data.json response, all or nothing: the first day that does not decode is thrown. */
+export function decodeBandDataResponse(
+  body: unknown,
+  ctx: DecodeContext,
+): { days: { date: string; rows: TableRows }[] } {
+  const { days, rejects } = decodeBandDataDays(body, ctx);
+  if (rejects[0]) throw rejects[0].error;
+  return { days };
 }

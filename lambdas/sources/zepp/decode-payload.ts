@@ -57,6 +57,7 @@ function decodeTables(endpoint: DecodeEndpoint, body: unknown, ctx: DecodeContex
   switch (endpoint) {
     case 'band-data': {
       if (isObject(body) && !('code' in body) && 'date_time' in body) return decodeBandDay(body, ctx);
+      // The whole response as sync decodes it; the command refuses it when any day does not decode.
       const merged: TableRows = {};
       for (const day of decodeBandDataResponse(body, ctx).days) {
         for (const [table, rows] of Object.entries(day.rows) as [TableName, Row[]][]) {
