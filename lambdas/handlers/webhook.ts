@@ -14,11 +14,12 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyStructuredResultV2, Context, LambdaFunctionURLEvent } from 'aws-lambda';
 import { redact } from '../core/errors.ts';
+import type { NotificationSyncPlan } from '../core/notification.ts';
 import { planWebhookMessages } from '../core/sync-message.ts';
 import { type LambdaServices, lambdaServices } from '../runtime/aws.ts';
 import { logger } from '../runtime/logger.ts';
 import { countMetric, METRIC, metrics } from '../runtime/metrics.ts';
-import { type NotificationSyncPlan, notificationHash } from '../sources/huami-open/webhook.ts';
+import { notificationHash } from '../sources/huami-open/webhook.ts';
 import { handleWebhookRequest } from '../sources/huami-open/webhook-flow.ts';
 import { NotificationOnce } from '../stores/notification-once.ts';
 

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NotificationSyncPlan } from '../../../lambdas/core/notification.ts';
 import { STREAM_TABLES } from '../../../lambdas/core/ports.ts';
 import {
   naturalKeyOf,
@@ -19,7 +20,6 @@ import {
   refreshAccessToken,
 } from '../../../lambdas/sources/huami-open/client.ts';
 import { decodeHuamiOpen, type HuamiOpenDecodeContext } from '../../../lambdas/sources/huami-open/decode.ts';
-import type { NotificationSyncPlan } from '../../../lambdas/sources/huami-open/webhook.ts';
 import { handleWebhookRequest } from '../../../lambdas/sources/huami-open/webhook-flow.ts';
 import type { HuamiOpenTokens } from '../../../lambdas/sources/registry.ts';
 import { type HuamiOpenSimulator, startHuamiOpenSimulator } from '../../../sim/huami-open/simulator.ts';
