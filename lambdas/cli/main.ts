@@ -10,8 +10,13 @@ import { LeaseHeldError, MalformedPayloadError } from '../core/errors.ts';
 import { formatRowForJson } from '../core/format-row.ts';
 import { type Row, TABLE_NAMES, type TableName } from '../core/schema-registry.ts';
 import { replayUser } from '../engine/replay.ts';
-import { type GlobalOptions, openLocalRuntime, type Runtime } from '../runtime/local.ts';
-import { openAwsRuntime, queryableLakeDir } from '../runtime/local-aws.ts';
+import {
+  type GlobalOptions,
+  openAwsRuntime,
+  openLocalRuntime,
+  queryableLakeDir,
+  type Runtime,
+} from '../runtime/local.ts';
 import { decodeHuamiOpen, HUAMI_OPEN_RESOURCES, type HuamiOpenResource } from '../sources/huami-open/decode.ts';
 import { DECODE_ENDPOINTS, type DecodeEndpoint, decodePayload } from '../sources/zepp/decode-payload.ts';
 import { adviseError, EXIT, EXIT_CODES_HELP, type LoginHint } from './error-advice.ts';
