@@ -18,6 +18,7 @@ import {
   type Runtime,
 } from '../runtime/local.ts';
 import { decodeHuamiOpen, HUAMI_OPEN_RESOURCES, type HuamiOpenResource } from '../sources/huami-open/decode.ts';
+import { rawDecoderOf } from '../sources/registry.ts';
 import { DECODE_ENDPOINTS, type DecodeEndpoint, decodePayload } from '../sources/zepp/decode-payload.ts';
 import { adviseError, EXIT, EXIT_CODES_HELP, type LoginHint } from './error-advice.ts';
 import { registerExportCommand } from './export-command.ts';
@@ -376,6 +377,7 @@ export function buildProgram(): Command {
         if (o.user && o.user !== userId) continue;
         const u = await rt.state.getUser(userId);
         const r = await replayUser({
+          decoders: rawDecoderOf,
           store: rt.store,
           lease,
           onProgress: ({ phase, done, total }) =>

@@ -11,6 +11,7 @@ import { addDays } from '../../lambdas/core/time.ts';
 import { replayUser } from '../../lambdas/engine/replay.ts';
 import { exchangeCode } from '../../lambdas/sources/huami-open/client.ts';
 import type { HuamiOpenTokens } from '../../lambdas/sources/registry.ts';
+import { rawDecoderOf } from '../../lambdas/sources/registry.ts';
 import { type HuamiOpenSimulator, startHuamiOpenSimulator } from '../../sim/huami-open/simulator.ts';
 import { type Simulator, startSimulator } from '../../sim/index.ts';
 import { shortSimUser } from '../handlers/lambda-harness.ts';
@@ -136,7 +137,13 @@ async function replayEqualsSyncs(
     const synced = await dataObjects(rt.lakeDir);
     expect(synced.size, describeHistory(steps)).toBeGreaterThan(0);
     const lease = { state: rt.state, owner: 'test-replay', clock: () => Date.parse(`${TODAY}T19:00:00Z`) };
-    const report = await replayUser({ store: rt.store, codec: rt.codec, userId, lease });
+    const report = await replayUser({
+      decoders: rawDecoderOf,
+      store: rt.store,
+      codec: rt.codec,
+      userId,
+      lease,
+    });
     expect(report.rejects, describeHistory(steps)).toEqual([]);
     expect(await dataObjects(rt.lakeDir), describeHistory(steps)).toEqual(synced);
   } finally {
@@ -217,7 +224,13 @@ describe('replay equals what the syncs wrote, for any history of full and partia
       }
       expect((await rt.store.list('raw/')).filter((k) => /\/\d{4}-\d{2}\.json\.gz$/.test(k)).length).toBeGreaterThan(4);
       const lease = { state: rt.state, owner: 'test-replay', clock };
-      await replayUser({ store: rt.store, codec: rt.codec, userId, lease });
+      await replayUser({
+        decoders: rawDecoderOf,
+        store: rt.store,
+        codec: rt.codec,
+        userId,
+        lease,
+      });
       expect(await dataObjects(rt.lakeDir)).toEqual(synced);
 
       // The old bug's footprint: October's month-named band record overwritten by a 1..12 October fetch.
@@ -227,7 +240,13 @@ describe('replay equals what the syncs wrote, for any history of full and partia
       const record = decodeRawRecord((await narrow.store.get(narrowKey!))!.body, narrowKey!);
       expect(record.params).toEqual({ from: '2026-10-01', to: '2026-10-12' });
       await rt.store.put(monthKey, encodeRawRecord({ ...record, key: monthKey }));
-      await replayUser({ store: rt.store, codec: rt.codec, userId, lease });
+      await replayUser({
+        decoders: rawDecoderOf,
+        store: rt.store,
+        codec: rt.codec,
+        userId,
+        lease,
+      });
       expect(await dataObjects(rt.lakeDir)).toEqual(synced);
     } finally {
       await rt.cleanup();

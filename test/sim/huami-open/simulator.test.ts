@@ -21,7 +21,7 @@ import {
 } from '../../../lambdas/sources/huami-open/client.ts';
 import { decodeHuamiOpen, type HuamiOpenDecodeContext } from '../../../lambdas/sources/huami-open/decode.ts';
 import { handleWebhookRequest } from '../../../lambdas/sources/huami-open/webhook-flow.ts';
-import type { HuamiOpenTokens } from '../../../lambdas/sources/registry.ts';
+import { type HuamiOpenTokens, openSource } from '../../../lambdas/sources/registry.ts';
 import { type HuamiOpenSimulator, startHuamiOpenSimulator } from '../../../sim/huami-open/simulator.ts';
 import { lakeRows, normalise, tempRuntime } from '../../support/local-lake.ts';
 
@@ -355,6 +355,7 @@ describe('huami-open simulator: signed notifications', () => {
       codec: rt.codec,
       clock: SYNC_CLOCK,
       lagDays: 3,
+      openSource,
       http: noSleep,
     };
     for (const message of distinct.values()) {
