@@ -1,7 +1,7 @@
 // The Huami Web API push endpoint (Lambda Function URL): verify, queue a sync once per notification, answer 204 fast.
 // Function URL --> (core) handleWebhookRequest --> NotificationOnce (Powertools idempotency, state table) --> SQS
 //
-// The order and the status codes are core/webhook-flow.ts's; this file supplies the side effects:
+// The order and the status codes are sources/huami-open/webhook-flow.ts's; this file supplies the side effects:
 // - the raw body bytes exactly as sent (a Function URL passes binary bodies base64-encoded);
 // - a signed body that is not a notification is kept under raw/webhook-rejects/<sha256>.json for inspection;
 // - a new notification for a known user becomes one message per touched stream group for its window, and counts

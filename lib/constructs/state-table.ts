@@ -1,5 +1,5 @@
 // The DynamoDB state table: users, cursors, leases, ledger entries and webhook de-duplication, all under one
-// pk/sk design (see lambdas/adapters/dynamo-state.ts). Stateful: RETAIN and a pinned logical id.
+// pk/sk design (see lambdas/stores/dynamo-state.ts). Stateful: RETAIN and a pinned logical id.
 
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
