@@ -222,6 +222,7 @@ export function watchStreams(source: SyncSource, onStream: (stream: StreamName) 
   return {
     source: source.source,
     streams: source.streams,
+    decode: source.decode,
     fetchWindow: (stream, window) => {
       onStream(stream);
       return source.fetchWindow(stream, window);

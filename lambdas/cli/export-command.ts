@@ -17,8 +17,13 @@ import type { Command } from 'commander';
 import { csvWriter } from '../core/csv.ts';
 import { type GpxSample, type GpxWorkout, gpxFileName, trackPoints, workoutToGpx } from '../core/gpx.ts';
 import { TABLE_NAMES, TABLES, type TableName } from '../core/schema-registry.ts';
-import { type GlobalOptions, openLocalRuntime, type Runtime } from '../runtime/local.ts';
-import { openAwsRuntime, queryableLakeDir } from '../runtime/local-aws.ts';
+import {
+  type GlobalOptions,
+  openAwsRuntime,
+  openLocalRuntime,
+  queryableLakeDir,
+  type Runtime,
+} from '../runtime/local.ts';
 import { type LakeDb, openLakeDb } from '../stores/duckdb-query.ts';
 import { dateOption, userIdOption } from './option-parsers.ts';
 import { createProgress, type ProgressSink } from './progress.ts';

@@ -10,9 +10,15 @@ import { LeaseHeldError, MalformedPayloadError } from '../core/errors.ts';
 import { formatRowForJson } from '../core/format-row.ts';
 import { type Row, TABLE_NAMES, type TableName } from '../core/schema-registry.ts';
 import { replayUser } from '../engine/replay.ts';
-import { type GlobalOptions, openLocalRuntime, type Runtime } from '../runtime/local.ts';
-import { openAwsRuntime, queryableLakeDir } from '../runtime/local-aws.ts';
+import {
+  type GlobalOptions,
+  openAwsRuntime,
+  openLocalRuntime,
+  queryableLakeDir,
+  type Runtime,
+} from '../runtime/local.ts';
 import { decodeHuamiOpen, HUAMI_OPEN_RESOURCES, type HuamiOpenResource } from '../sources/huami-open/decode.ts';
+import { rawDecoderOf } from '../sources/registry.ts';
 import { DECODE_ENDPOINTS, type DecodeEndpoint, decodePayload } from '../sources/zepp/decode-payload.ts';
 import { adviseError, EXIT, EXIT_CODES_HELP, type LoginHint, STORAGE_ADVICE } from './error-advice.ts';
 import { registerExportCommand } from './export-command.ts';
@@ -383,6 +389,7 @@ export function buildProgram(): Command {
         if (o.user && o.user !== userId) continue;
         const u = await rt.state.getUser(userId);
         const r = await replayUser({
+          decoders: rawDecoderOf,
           store: rt.store,
           lease,
           onProgress: ({ phase, done, total }) =>

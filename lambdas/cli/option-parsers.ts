@@ -2,12 +2,12 @@
 // refuses the same bad value with the same words and the usage exit status (2) before it opens a lake, reads or
 // deletes anything, or calls a vendor.
 
-import { realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { basename, dirname, isAbsolute, join, parse, relative, resolve } from 'node:path';
+import { parse, resolve } from 'node:path';
 import { InvalidArgumentError, Option } from 'commander';
 import { parseDate } from '../core/time.ts';
 import { isValidUserId, USER_ID_RULE } from '../core/user-id.ts';
+import { bucketNameProblem } from '../runtime/local.ts';
 
 /** `--user <id>`: refused when it could not be a user id (`../x`, `a/b`, NUL...). */
 export function userIdOption(value: string): string {
@@ -91,69 +91,6 @@ export function folderOption(value: string): string {
     );
   }
   return value;
-}
-
-/** A folder's path with every symbolic link resolved, as far as the folders on the way exist. */
-function realFolder(path: string): string {
-  const rest: string[] = [];
-  for (let existing = resolve(path); ; existing = dirname(existing)) {
-    try {
-      return join(realpathSync(existing), ...rest);
-    } catch {
-      if (dirname(existing) === existing) return resolve(path);
-      rest.unshift(basename(existing));
-    }
-  }
-}
-
-/** `inner` is `outer` or a folder below it. */
-function isWithin(inner: string, outer: string): boolean {
-  const rel = relative(outer, inner);
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
-}
-
-/** A combination of option values that cannot work; exit status 2 like any bad option value. */
-export class OptionValueError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'OptionValueError';
-  }
-}
-
-/**
- * The lake and the home folder together: the lake must not be the home folder or inside it, where deleting a
- * user's data and the state or token files would share one folder.
- */
-export function checkLocalFolders(lakeDir: string, homeDir: string): void {
-  const lake = realFolder(lakeDir);
-  const home = realFolder(homeDir);
-  if (isWithin(lake, home)) {
-    throw new OptionValueError(
-      `the lake (${lake}) ${lake === home ? 'is' : 'is inside'} the home folder (${home}), which holds the state and token files: give them separate folders, e.g. --lake ./lake --home ./.zepp-lake.`,
-    );
-  }
-}
-
-const BUCKET_RESERVED_PREFIXES = ['xn--', 'sthree-', 'amzn-s3-demo-'];
-const BUCKET_RESERVED_SUFFIXES = ['-s3alias', '--ol-s3', '.mrap', '--x-s3', '--table-s3'];
-
-/**
- * What is wrong with an S3 general purpose bucket name, or undefined when it is valid: 3-63 lowercase letters,
- * digits, dots and hyphens, starting and ending with a letter or digit, no `..`, not an IP address, no reserved
- * prefix or suffix (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html).
- */
-export function bucketNameProblem(name: string): string | undefined {
-  if (name.length < 3 || name.length > 63) return 'a bucket name has 3 to 63 characters';
-  if (!/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name)) {
-    return 'a bucket name has only lowercase letters, digits, "." and "-", and starts and ends with a letter or digit';
-  }
-  if (name.includes('..')) return 'a bucket name has no two dots in a row';
-  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(name)) return 'a bucket name is not an IP address';
-  const prefix = BUCKET_RESERVED_PREFIXES.find((p) => name.startsWith(p));
-  if (prefix) return `a bucket name does not start with the reserved "${prefix}"`;
-  const suffix = BUCKET_RESERVED_SUFFIXES.find((s) => name.endsWith(s));
-  if (suffix) return `a bucket name does not end with the reserved "${suffix}"`;
-  return undefined;
 }
 
 /** `--bucket <name>`: the lake bucket's name as the stack outputs print it (not an s3:// URL or a path). */

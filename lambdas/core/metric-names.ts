@@ -1,5 +1,5 @@
 // The custom metrics the handlers emit (Powertools Metrics, EMF) and the alarms and dashboard read. One list,
-// imported by the handlers (lambdas/shared/metrics.ts) and re-exported to the CDK code by
+// imported by the handlers (lambdas/runtime/metrics.ts) and re-exported to the CDK code by
 // lib/constructs/metric-names.ts, so a renamed metric cannot leave an alarm watching nothing.
 // Powertools adds the `service` dimension (POWERTOOLS_SERVICE_NAME) to every metric, so every reader selects it.
 

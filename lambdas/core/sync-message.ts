@@ -19,8 +19,8 @@
 // and as the message attribute `syncId`.
 
 import { createHash } from 'node:crypto';
-import type { NotificationSyncPlan } from '../sources/huami-open/webhook.ts';
 import { MalformedPayloadError } from './errors.ts';
+import type { NotificationSyncPlan } from './notification.ts';
 import { STREAMS, type StreamName, type UserRecord } from './ports.ts';
 import { isValidUserId } from './user-id.ts';
 

@@ -9,15 +9,15 @@
 // read again past any cache and written back with a compare-and-set (docs/decisions/0010-oauth-refresh-rotation.md).
 //
 // user --> TokenStore.get --> due? --> lease --> TokenStore.getCurrent --> vendor token call --> putIfCurrent
+//
+// The due check and the vendor call are each source's TokenRenewer (lambdas/sources/), handed in by the caller:
+// the engine imports no vendor.
 
 import { randomUUID } from 'node:crypto';
 import { AuthExpiredError, LoginError, redact } from '../core/errors.ts';
-import type { SourceId, StateStore, TokenStore, UserRecord, UserTokens } from '../core/ports.ts';
-import type { HttpOptions } from '../sources/http.ts';
-import { type HuamiOpenTokens, isDue, renewHuamiOpenTokens } from '../sources/huami-open/stored-tokens.ts';
-import { remintAppToken } from '../sources/zepp/client.ts';
+import type { SourceId, StateStore, TokenStore, UserRecord } from '../core/ports.ts';
+import type { TokenRenewer } from '../sources/source.ts';
 
-const DAY_MS = 86_400_000;
 /** Long enough for one vendor token call with all its retries; released as soon as the renewal ends. */
 const DEFAULT_LEASE_TTL_MS = 5 * 60_000;
 
@@ -26,13 +26,8 @@ export interface TokenRefreshDeps {
   /** Holds the users' leases: a renewal never runs beside a sync (or another renewal) of the same user. */
   state: StateStore;
   clock: () => number;
-  http?: HttpOptions;
-  /** Re-mint a Zepp app token older than this (the API gives them 30 days). Default 7 days. */
-  zeppMaxAgeMs?: number;
-  /** Refresh a huami-open access token that expires within this (they live 90 days). Default 7 days. */
-  oauthMarginMs?: number;
-  /** The partner app's client secret when the stored tokens do not carry one. */
-  huamiClientSecret?: string;
+  /** Each source's renewal, by source name (sources/registry.ts tokenRenewers, with the vendor settings). */
+  renewerOf: (source: string) => TokenRenewer | undefined;
   /** Names this run in the lease (default `token-refresher`); a unique suffix is added per user. */
   leaseOwner?: string;
   leaseTtlMs?: number;
@@ -60,52 +55,6 @@ export interface TokenRefreshResult {
 
 function reasonOf(err: unknown): string {
   return redact(err instanceof Error ? `${err.name}: ${err.message}` : String(err)).slice(0, 500);
-}
-
-function zeppDue(deps: TokenRefreshDeps, tokens: UserTokens): boolean {
-  const age = deps.clock() - (tokens.appTokenIssuedAt ?? 0);
-  return !tokens.appToken || age >= (deps.zeppMaxAgeMs ?? 7 * DAY_MS);
-}
-
-function oauthDue(deps: TokenRefreshDeps, tokens: UserTokens): boolean {
-  return isDue(tokens, deps.clock(), deps.oauthMarginMs ?? 7 * DAY_MS);
-}
-
-async function refreshZepp(deps: TokenRefreshDeps, userId: string): Promise<TokenRefreshResult> {
-  const current = await deps.tokens.getCurrent(userId);
-  if (!current) return { userId, source: 'zepp', action: 'auth-failed', reason: 'no tokens stored' };
-  const tokens = current.tokens;
-  if (!zeppDue(deps, tokens)) return { userId, source: 'zepp', action: 'fresh' };
-  if (!tokens.loginToken)
-    return { userId, source: 'zepp', action: 'auth-failed', reason: 'no login token stored; log in again' };
-  const appToken = await remintAppToken(tokens.loginToken, { base: tokens.host }, deps.http);
-  const stored = await deps.tokens.putIfCurrent(
-    userId,
-    { ...tokens, appToken, appTokenIssuedAt: deps.clock() },
-    current.version,
-  );
-  // Another writer (a login) came first: its tokens are newer than the ones this renewal started from.
-  return stored ? { userId, source: 'zepp', action: 'refreshed' } : { userId, source: 'zepp', action: 'fresh' };
-}
-
-async function refreshHuamiOpen(
-  deps: TokenRefreshDeps,
-  userId: string,
-  seen: HuamiOpenTokens,
-): Promise<TokenRefreshResult> {
-  const { renewed } = await renewHuamiOpenTokens(
-    {
-      tokens: deps.tokens,
-      now: deps.clock,
-      marginMs: deps.oauthMarginMs ?? 7 * DAY_MS,
-      ...(deps.http ? { http: deps.http } : {}),
-      ...(deps.huamiClientSecret ? { clientSecret: deps.huamiClientSecret } : {}),
-    },
-    userId,
-    seen.accessToken,
-  );
-  // Not renewed here: another process renewed them since `seen` was read.
-  return { userId, source: 'huami-open', action: renewed ? 'refreshed' : 'fresh' };
 }
 
 /** Runs `renew` holding the user's lease; `busy` when a sync (or another renewal) holds it now. */
@@ -136,16 +85,11 @@ export async function refreshUserTokens(deps: TokenRefreshDeps, user: UserRecord
   try {
     const tokens = await deps.tokens.get(userId);
     if (!tokens) return { userId, source: user.source, action: 'auth-failed', reason: 'no tokens stored' };
-    switch (tokens.source) {
-      case 'zepp':
-        if (!zeppDue(deps, tokens)) return { userId, source: 'zepp', action: 'fresh' };
-        return await underLease(deps, user, () => refreshZepp(deps, userId));
-      case 'huami-open':
-        if (!oauthDue(deps, tokens)) return { userId, source: 'huami-open', action: 'fresh' };
-        return await underLease(deps, user, () => refreshHuamiOpen(deps, userId, tokens));
-      default:
-        return { userId, source: 'unknown', action: 'failed', reason: `unknown source ${String(tokens.source)}` };
-    }
+    const source = tokens.source;
+    const renewer = deps.renewerOf(source);
+    if (!renewer) return { userId, source: 'unknown', action: 'failed', reason: `unknown source ${String(source)}` };
+    if (!renewer.isDue(tokens)) return { userId, source, action: 'fresh' };
+    return await underLease(deps, user, async () => ({ userId, source, ...(await renewer.renew(userId, tokens)) }));
   } catch (err) {
     const auth = err instanceof AuthExpiredError || err instanceof LoginError;
     return { userId, source: user.source, action: auth ? 'auth-failed' : 'failed', reason: reasonOf(err) };

@@ -31,6 +31,7 @@ import {
 } from '../core/schema-registry.ts';
 import { addDays, eachDay, localDateOf } from '../core/time.ts';
 import { assertValidUserId } from '../core/user-id.ts';
+import type { RawDecoderLookup } from '../sources/source.ts';
 import { decodeRaw } from './decode-raw.ts';
 import { type ParquetCodec, replaceMonthObject } from './lake-writer.ts';
 import { type LeaseOptions, UserLease } from './lease.ts';
@@ -42,6 +43,8 @@ export interface ReplayOptions {
   userId: string;
   /** The per-user lease sync takes too: a replay never runs beside a sync (or another replay) of the user. */
   lease: LeaseOptions;
+  /** The decoder of each source (sources/registry.ts rawDecoderOf): a user's raw records may span sources. */
+  decoders: RawDecoderLookup;
   /** Keep only rows whose local_date is in [from, to]; the rows and month objects outside are left as they are. */
   from?: string;
   to?: string;
@@ -262,7 +265,12 @@ class Replay {
 
   private decode(h: Held): TableRows {
     try {
-      const out = decodeRaw(h.raw, { userId: this.userId, source: h.raw.source, tzOffsetAt: this.timeline.offsetAt });
+      const out = decodeRaw(h.raw, {
+        userId: this.userId,
+        source: h.raw.source,
+        tzOffsetAt: this.timeline.offsetAt,
+        decode: this.opts.decoders(h.raw.source),
+      });
       for (const rej of out.rejects) this.reject(h, rej.message);
       return out.rows;
     } catch (err) {

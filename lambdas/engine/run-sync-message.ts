@@ -13,9 +13,7 @@ import { RateLimitedError, UpstreamError } from '../core/errors.ts';
 import type { ObjectStore, StateStore, StreamName, TokenStore, UserRecord } from '../core/ports.ts';
 import type { SyncMessage } from '../core/sync-message.ts';
 import { localDateOf } from '../core/time.ts';
-import type { HttpOptions } from '../sources/http.ts';
-import { openSource } from '../sources/registry.ts';
-import type { SyncSource } from '../sources/source.ts';
+import type { OpenSourceOptions, SourceOpener, SyncSource } from '../sources/source.ts';
 import type { ParquetCodec } from './lake-writer.ts';
 import { type EngineDeps, SyncEngine, type SyncReport } from './sync-engine.ts';
 
@@ -26,7 +24,9 @@ export interface SyncMessageDeps {
   codec: ParquetCodec;
   clock: () => number;
   lagDays: number;
-  http?: HttpOptions;
+  /** Opens the user's source from their tokens (sources/registry.ts openSource): the engine imports no vendor. */
+  openSource: SourceOpener;
+  http?: OpenSourceOptions['http'];
   leaseTtlMs?: number;
   log?: EngineDeps['log'];
 }
@@ -67,6 +67,7 @@ function observeTransientFailures(source: SyncSource, onFailure: () => void): Sy
   return {
     source: source.source,
     streams: source.streams,
+    decode: source.decode,
     fetchWindow: (stream, window) => watch(() => source.fetchWindow(stream, window)),
     listWorkouts: (stopBefore, window) => watch(() => source.listWorkouts(stopBefore, window)),
     fetchWorkoutDetail: (ref) => watch(() => source.fetchWorkoutDetail(ref)),
@@ -107,7 +108,7 @@ export async function runSyncMessage(
   if (!tokens) return { status: 'no-tokens', reason: 'no tokens stored for the user' };
 
   let transientFailures = 0;
-  const opened = openSource(user.userId, tokens, deps.tokens, {
+  const opened = deps.openSource(user.userId, tokens, deps.tokens, {
     http: deps.http,
     clock: deps.clock,
     tzOffsetS: user.tzOffsetS,

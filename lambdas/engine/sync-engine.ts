@@ -6,7 +6,6 @@ import { AuthExpiredError, LeaseHeldError, redact, StorageWriteError } from '../
 import { planSyncWindows, type SyncWindow } from '../core/plan.ts';
 import {
   type Cursor,
-  type DecodeContext,
   type LedgerEntry,
   type LedgerStatus,
   type ObjectStore,
@@ -21,7 +20,7 @@ import type { Row, TableRows } from '../core/schema-registry.ts';
 import { addDays, eachDay, localDateOf } from '../core/time.ts';
 import { assertValidUserId } from '../core/user-id.ts';
 import type { DecodedRaw, SyncSource, WindowedStream, WorkoutRef } from '../sources/source.ts';
-import { appendRows, decodeRaw } from './decode-raw.ts';
+import { appendRows, decodeRaw, type SourceDecodeContext } from './decode-raw.ts';
 import { type ParquetCodec, writeTableRows } from './lake-writer.ts';
 import { UserLease } from './lease.ts';
 import { once, type RawFetch, removeSupersededRaw, rowKeysOf, storeRawFetch } from './raw-store.ts';
@@ -98,7 +97,7 @@ function errorText(err: unknown): string {
 /** A response decoded, or what its decoder threw. */
 type Decoded = { out: DecodedRaw; err?: undefined } | { out?: undefined; err: unknown };
 
-function decodeOrError(raw: RawRecord, ctx: DecodeContext): Decoded {
+function decodeOrError(raw: RawRecord, ctx: SourceDecodeContext): Decoded {
   try {
     return { out: decodeRaw(raw, ctx) };
   } catch (err) {
@@ -219,7 +218,7 @@ export class SyncEngine {
   }
 
   /** The row keys a stored response yields under the window's decode context (none when it does not decode). */
-  private keysAt(ctx: DecodeContext): (raw: RawRecord) => Set<string> {
+  private keysAt(ctx: SourceDecodeContext): (raw: RawRecord) => Set<string> {
     return (raw) => {
       try {
         return rowKeysOf(decodeRaw(raw, ctx).rows);
@@ -395,7 +394,12 @@ export class SyncEngine {
         continue;
       }
       if (stream !== 'band') await timeline.load(this.deps.store, this.deps.codec, userId, neighbourMonths(w));
-      const ctx: DecodeContext = { userId, source: source.source, tzOffsetAt: timeline.offsetAt };
+      const ctx: SourceDecodeContext = {
+        userId,
+        source: source.source,
+        tzOffsetAt: timeline.offsetAt,
+        decode: source.decode,
+      };
       // Decoded before raw/ is written: what the fetch yields decides whether it may replace what is stored.
       const decoded = raws.map((raw) => decodeOrError(raw, ctx));
       const keys = once(() => keysOfDecoded(decoded));
@@ -505,7 +509,7 @@ export class SyncEngine {
   }
 
   /** Raw responses the new fetch made redundant go (raw-store.ts); a failure here loses nothing, so it only warns. */
-  private async removeRedundantRaw(userId: string, fetched: RawFetch, ctx: DecodeContext): Promise<void> {
+  private async removeRedundantRaw(userId: string, fetched: RawFetch, ctx: SourceDecodeContext): Promise<void> {
     try {
       await removeSupersededRaw(this.deps.store, fetched, this.keysAt(ctx));
     } catch (err) {
@@ -666,7 +670,12 @@ export class SyncEngine {
       userId,
       [...months].flatMap((m) => neighbourMonths({ month: m })),
     );
-    const ctx: DecodeContext = { userId, source: source.source, tzOffsetAt: timeline.offsetAt };
+    const ctx: SourceDecodeContext = {
+      userId,
+      source: source.source,
+      tzOffsetAt: timeline.offsetAt,
+      decode: source.decode,
+    };
     const history = listed.raws.map((raw) => decodeOrError(raw, ctx));
     const listTarget: StorageTarget = {
       user,

@@ -13,6 +13,7 @@ import { type ReplayReport, replayUser } from '../engine/replay.ts';
 import { type LambdaRuntime, lambdaRuntime } from '../runtime/aws-parquet.ts';
 import { logger } from '../runtime/logger.ts';
 import { metrics } from '../runtime/metrics.ts';
+import { rawDecoderOf } from '../sources/registry.ts';
 
 export interface ReplayEvent {
   /** Absent: every user with raw data. */
@@ -78,6 +79,7 @@ export function createReplayHandler(rt: LambdaRuntime) {
         logger.appendKeys({ userId });
         const user = await rt.state.getUser(userId);
         const report = await replayUser({
+          decoders: rawDecoderOf,
           store: rt.store,
           codec: rt.codec,
           lease,

@@ -25,6 +25,7 @@ import { type LambdaRuntime, lambdaRuntime } from '../runtime/aws-parquet.ts';
 import { engineLog, logger } from '../runtime/logger.ts';
 import { countMetric, METRIC, metrics, recordSyncReport } from '../runtime/metrics.ts';
 import type { HttpOptions } from '../sources/http.ts';
+import { openSource } from '../sources/registry.ts';
 import { SYNC_ID_ATTRIBUTE } from '../stores/sqs-queue.ts';
 
 /** The message will never parse; SQS's redrive policy takes it to the dead-letter queue. */
@@ -106,6 +107,7 @@ export function createSyncWorkerHandler(rt: LambdaRuntime, options: SyncWorkerOp
           codec: rt.codec,
           clock: rt.clock,
           lagDays: rt.config.lagDays,
+          openSource,
           http,
           leaseTtlMs,
           log: engineLog,

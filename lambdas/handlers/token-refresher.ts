@@ -11,6 +11,7 @@ import { type LambdaServices, lambdaServices } from '../runtime/aws.ts';
 import { logger } from '../runtime/logger.ts';
 import { countMetric, METRIC, metrics } from '../runtime/metrics.ts';
 import type { HttpOptions } from '../sources/http.ts';
+import { tokenRenewers } from '../sources/registry.ts';
 
 export interface TokenRefreshEvent {
   trigger?: string;
@@ -59,10 +60,14 @@ export function createTokenRefresherHandler(rt: LambdaServices, options: TokenRe
         clock: rt.clock,
         leaseOwner: `token-refresher/${context?.awsRequestId ?? 'local'}`,
         ...(remaining > 0 ? { leaseTtlMs: remaining + LEASE_MARGIN_MS } : {}),
-        ...(options.http ? { http: options.http } : {}),
-        ...(options.zeppMaxAgeMs !== undefined ? { zeppMaxAgeMs: options.zeppMaxAgeMs } : {}),
-        ...(options.oauthMarginMs !== undefined ? { oauthMarginMs: options.oauthMarginMs } : {}),
-        ...(rt.config.huamiClientSecret ? { huamiClientSecret: rt.config.huamiClientSecret } : {}),
+        renewerOf: tokenRenewers({
+          tokens: rt.tokens,
+          clock: rt.clock,
+          ...(options.http ? { http: options.http } : {}),
+          ...(options.zeppMaxAgeMs !== undefined ? { zeppMaxAgeMs: options.zeppMaxAgeMs } : {}),
+          ...(options.oauthMarginMs !== undefined ? { oauthMarginMs: options.oauthMarginMs } : {}),
+          ...(rt.config.huamiClientSecret ? { huamiClientSecret: rt.config.huamiClientSecret } : {}),
+        }),
       };
       const results: TokenRefreshResult[] = [];
       const queue = [...users];

@@ -1,7 +1,7 @@
 // The Huami Web API push endpoint (Lambda Function URL): verify, queue a sync once per notification, answer 204 fast.
 // Function URL --> (core) handleWebhookRequest --> NotificationOnce (Powertools idempotency, state table) --> SQS
 //
-// The order and the status codes are core/webhook-flow.ts's; this file supplies the side effects:
+// The order and the status codes are sources/huami-open/webhook-flow.ts's; this file supplies the side effects:
 // - the raw body bytes exactly as sent (a Function URL passes binary bodies base64-encoded);
 // - a signed body that is not a notification is kept under raw/webhook-rejects/<sha256>.json for inspection;
 // - a new notification for a known user becomes one message per touched stream group for its window, and counts
@@ -14,11 +14,12 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyStructuredResultV2, Context, LambdaFunctionURLEvent } from 'aws-lambda';
 import { redact } from '../core/errors.ts';
+import type { NotificationSyncPlan } from '../core/notification.ts';
 import { planWebhookMessages } from '../core/sync-message.ts';
 import { type LambdaServices, lambdaServices } from '../runtime/aws.ts';
 import { logger } from '../runtime/logger.ts';
 import { countMetric, METRIC, metrics } from '../runtime/metrics.ts';
-import { type NotificationSyncPlan, notificationHash } from '../sources/huami-open/webhook.ts';
+import { notificationHash } from '../sources/huami-open/webhook.ts';
 import { handleWebhookRequest } from '../sources/huami-open/webhook-flow.ts';
 import { NotificationOnce } from '../stores/notification-once.ts';
 

@@ -20,7 +20,7 @@ export interface LambdaConfig {
   huamiPublicKey: string;
   /**
    * HUAMI_CLIENT_SECRET: the partner app's OAuth client secret, for huami-open users whose stored tokens do not
-   * carry it (the same fallback lambdas/cli/open-source.ts uses). Optional; zepp users need none.
+   * carry it (the same fallback lambdas/sources/registry.ts uses). Optional; zepp users need none.
    */
   huamiClientSecret?: string;
 }

@@ -1,40 +1,39 @@
-// Builds the sync source of a user from their stored tokens. A Zepp app token is re-minted from the
-// login token when the API rejects it (never a fresh password login, which can log the phone out).
+// The sources, listed once: how a user's SyncSource is opened from their stored tokens, each source's raw
+// decoder and token renewal. The runtime, the handlers and the CLI take them from here and hand them to the
+// engine, which imports no vendor. (Issue 16 stage B moves the vendor halves below into the vendor folders and
+// makes this the only list of sources and streams.)
+//
+// A Zepp app token is re-minted from the login token when the API rejects it (never a fresh password login,
+// which can log the phone out).
 
 import { AuthExpiredError, LoginError } from '../core/errors.ts';
 import type { TokenStore, UserTokens } from '../core/ports.ts';
 import type { HttpOptions } from './http.ts';
 import { HuamiOpenApi, type HuamiOpenAuth } from './huami-open/client.ts';
+import { decodeHuamiOpenRaw } from './huami-open/decode-raw.ts';
 import { HuamiOpenSource } from './huami-open/source.ts';
-import { createStoredTokenAuth, type HuamiOpenTokens } from './huami-open/stored-tokens.ts';
-import type { SyncSource } from './source.ts';
+import { createStoredTokenAuth, type HuamiOpenTokens, huamiOpenTokenRenewer } from './huami-open/stored-tokens.ts';
+import type {
+  OpenSourceOptions,
+  RawDecoder,
+  RawDecoderLookup,
+  SourceOpener,
+  SyncSource,
+  TokenRenewer,
+} from './source.ts';
 import { remintAppToken, ZeppApi } from './zepp/client.ts';
+import { decodeZeppRaw } from './zepp/decode-raw.ts';
 import { ZeppSource } from './zepp/source.ts';
-
-export interface OpenSourceOptions {
-  http?: HttpOptions;
-  clock?: () => number;
-  /** Overrides the host stored with the user (e.g. --host). */
-  host?: string;
-  /** The user's configured UTC offset (UserRecord.tzOffsetS), for sources whose API never says it (huami-open). */
-  tzOffsetS?: number;
-}
+import { zeppTokenRenewer } from './zepp/token-renewer.ts';
 
 export type { HuamiOpenTokens };
 
 /** A sync renews an access token that expires within this (they live 90 days; a sync step lasts minutes). */
 const SYNC_RENEW_MARGIN_MS = 5 * 60_000;
 
-export type SourceFactory = (
-  userId: string,
-  tokens: UserTokens,
-  store: TokenStore,
-  opts?: OpenSourceOptions,
-) => SyncSource;
+const factories = new Map<string, SourceOpener>();
 
-const factories = new Map<string, SourceFactory>();
-
-export function registerSourceFactory(source: string, f: SourceFactory): void {
+export function registerSourceFactory(source: string, f: SourceOpener): void {
   factories.set(source, f);
 }
 
@@ -163,4 +162,48 @@ export function openSource(
   const f = factories.get(tokens.source);
   if (!f) throw new Error(`no sync source for ${tokens.source}`);
   return f(userId, tokens, store, opts);
+}
+
+const rawDecoders = new Map<string, RawDecoder>([
+  ['zepp', decodeZeppRaw],
+  ['huami-open', decodeHuamiOpenRaw],
+]);
+
+/** The raw decoder of a source by name; undefined for a source nobody registered. */
+export const rawDecoderOf: RawDecoderLookup = (source) => rawDecoders.get(source);
+
+/** Lets another source register its decoder. */
+export function registerRawDecoder(source: string, decoder: RawDecoder): void {
+  rawDecoders.set(source, decoder);
+}
+
+export interface TokenRenewalSettings {
+  tokens: TokenStore;
+  clock: () => number;
+  http?: HttpOptions;
+  /** Re-mint a Zepp app token older than this (the API gives them 30 days). Default 7 days. */
+  zeppMaxAgeMs?: number;
+  /** Refresh a huami-open access token that expires within this (they live 90 days). Default 7 days. */
+  oauthMarginMs?: number;
+  /** The partner app's client secret when the stored tokens do not carry one. */
+  huamiClientSecret?: string;
+}
+
+/** Each source's token renewal with these settings, by source name (the token refresher's lookup). */
+export function tokenRenewers(settings: TokenRenewalSettings): (source: string) => TokenRenewer | undefined {
+  const { tokens, clock, http } = settings;
+  const renewers = new Map<string, TokenRenewer>([
+    ['zepp', zeppTokenRenewer({ tokens, clock, http, maxAgeMs: settings.zeppMaxAgeMs })],
+    [
+      'huami-open',
+      huamiOpenTokenRenewer({
+        tokens,
+        clock,
+        http,
+        marginMs: settings.oauthMarginMs,
+        clientSecret: settings.huamiClientSecret,
+      }),
+    ],
+  ]);
+  return (source) => renewers.get(source);
 }

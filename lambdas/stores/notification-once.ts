@@ -17,8 +17,8 @@ import {
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
-import type { NotificationSyncPlan } from '../sources/huami-open/webhook.ts';
-import { NotificationInProgressError, type QueueOnceOutcome } from '../sources/huami-open/webhook-flow.ts';
+import type { NotificationSyncPlan } from '../core/notification.ts';
+import { NotificationInProgressError, type QueueOnceOutcome } from '../core/notification.ts';
 
 /** The partition of every notification record in the state table. */
 export const NOTIFICATION_PK = 'WEBHOOK';

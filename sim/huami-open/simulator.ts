@@ -19,7 +19,7 @@
 //   sim.notifyBurst(url, n) -> [{status, ms, notification}]
 //   sim.close()
 //
-// Model conventions (the decoding contract of lambdas/core/decode-huami-open.ts):
+// Model conventions (the decoding contract of lambdas/sources/huami-open/decode.ts):
 // - day D of a user at offset O: midnight(D) = D 00:00 UTC - O; minute m is midnight(D) + m minutes;
 // - sleep of the night following D: start/stop are minute indexes from midnight(D) for amazfit users, epoch
 //   seconds for mifit users; stages (interval=hourly) are inclusive minute ranges (mifit: stop = exclusive end);
@@ -203,7 +203,7 @@ interface WorkoutModel {
   distanceSeries: { t: number; m: number }[];
   gait: { t: number; steps: number; stride: number; cadence: number }[];
   speed: { t: number; centi: number }[];
-  /** pauses and laps (sim/huami-open-segments.ts), drawn from their own stream */
+  /** pauses and laps (sim/huami-open/segments.ts), drawn from their own stream */
   segments: OpenSegments;
 }
 

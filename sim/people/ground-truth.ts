@@ -1,7 +1,7 @@
 // Ground truth: the exact rows the lake must hold after a complete sync of a person over a date range,
 // computed from the generator's model (never from the decoders), following docs/decoding-rules.md.
 //
-// Placement: everything the model puts on day D lies inside D's own interval (see sim/users.ts), so the
+// Placement: everything the model puts on day D lies inside D's own interval (see sim/people/users.ts), so the
 // UTC offset of any workout or event instant is D's offset, which is what a tzOffsetAt built from the
 // band_data summaries answers ("the record with the latest midnight at or before the instant").
 

@@ -13,6 +13,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ObjectStore } from '../../lambdas/core/ports.ts';
 import { replayUser } from '../../lambdas/engine/replay.ts';
 import { parquetCodec } from '../../lambdas/runtime/local.ts';
+import { rawDecoderOf } from '../../lambdas/sources/registry.ts';
 import { DynamoStateStore } from '../../lambdas/stores/dynamo-state.ts';
 import { S3ObjectStore } from '../../lambdas/stores/s3-lake.ts';
 import { REPLAY_KILL_MARKER, type ReplayKillPoint } from './replay-kill-point.ts';
@@ -71,6 +72,7 @@ const store: ObjectStore = {
 
 try {
   const report = await replayUser({
+    decoders: rawDecoderOf,
     store,
     codec: parquetCodec,
     userId: required('user'),

@@ -23,6 +23,7 @@ import { LeaseHeldError } from '../../lambdas/core/errors.ts';
 import type { StateStore } from '../../lambdas/core/ports.ts';
 import { type Row, type TableName, tableDef } from '../../lambdas/core/schema-registry.ts';
 import { replayUser } from '../../lambdas/engine/replay.ts';
+import { rawDecoderOf } from '../../lambdas/sources/registry.ts';
 import { useAwsStandIns } from '../support/aws-env.ts';
 import { awsEnvironmentFor } from '../support/stand-ins.ts';
 import { REPLAY_KILL_MARKER, type ReplayKillPoint } from './replay-kill-point.ts';
@@ -125,6 +126,7 @@ async function restartReplay(run: ChaosRun, state: StateStore): Promise<void> {
   for (;;) {
     try {
       await replayUser({
+        decoders: rawDecoderOf,
         store: run.rt.store,
         codec: run.rt.codec,
         userId: run.userId,

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { adviseError, EXIT } from '../../lambdas/cli/error-advice.ts';
-import { OptionValueError } from '../../lambdas/cli/option-parsers.ts';
+import { OptionValueError } from '../../lambdas/runtime/local.ts';
 import { FileLockLostError, FileLockTimeoutError, LOCK_STALE_MS } from '../../lambdas/stores/file-lock.ts';
 import { StateFileError } from '../../lambdas/stores/file-state.ts';
 import { TokenFileError } from '../../lambdas/stores/file-tokens.ts';

@@ -6,14 +6,8 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  bucketNameProblem,
-  bucketOption,
-  checkLocalFolders,
-  folderOption,
-  hostOption,
-  OptionValueError,
-} from '../../lambdas/cli/option-parsers.ts';
+import { bucketOption, folderOption, hostOption } from '../../lambdas/cli/option-parsers.ts';
+import { bucketNameProblem, checkLocalFolders, OptionValueError } from '../../lambdas/runtime/local.ts';
 
 function refusal(fn: () => unknown): string {
   try {

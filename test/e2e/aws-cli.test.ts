@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loginZepp } from '../../lambdas/cli/sync-command.ts';
 import type { Runtime } from '../../lambdas/runtime/local.ts';
-import { mirrorTables, openAwsRuntime } from '../../lambdas/runtime/local-aws.ts';
+import { mirrorTables, openAwsRuntime } from '../../lambdas/runtime/local.ts';
 import { openLakeDb } from '../../lambdas/stores/duckdb-query.ts';
 import { type Simulator, startSimulator } from '../../sim/index.ts';
 import { shortSimUser } from '../handlers/lambda-harness.ts';

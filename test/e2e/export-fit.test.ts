@@ -10,7 +10,7 @@ import { Decoder, Stream } from '@garmin/fitsdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syncUsers } from '../../lambdas/cli/sync-command.ts';
 import { addDays } from '../../lambdas/core/time.ts';
-import { openAwsRuntime } from '../../lambdas/runtime/local-aws.ts';
+import { openAwsRuntime } from '../../lambdas/runtime/local.ts';
 import { type LakeDb, openLakeDb } from '../../lambdas/stores/duckdb-query.ts';
 import { demoUsers, type Simulator, startSimulator } from '../../sim/index.ts';
 import { createAwsClients, createTestBucket } from '../support/aws-clients.ts';

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syncUsers } from '../../lambdas/cli/sync-command.ts';
 import { TABLE_NAMES, TABLES } from '../../lambdas/core/schema-registry.ts';
 import { addDays } from '../../lambdas/core/time.ts';
-import { openAwsRuntime } from '../../lambdas/runtime/local-aws.ts';
+import { openAwsRuntime } from '../../lambdas/runtime/local.ts';
 import { type LakeDb, openLakeDb } from '../../lambdas/stores/duckdb-query.ts';
 import { demoUsers, type Simulator, startSimulator } from '../../sim/index.ts';
 import { createAwsClients, createTestBucket } from '../support/aws-clients.ts';

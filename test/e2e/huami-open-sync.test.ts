@@ -11,6 +11,7 @@ import { syncUsers } from '../../lambdas/cli/sync-command.ts';
 import { replayUser } from '../../lambdas/engine/replay.ts';
 import { exchangeCode, refreshAccessToken } from '../../lambdas/sources/huami-open/client.ts';
 import type { HuamiOpenTokens } from '../../lambdas/sources/registry.ts';
+import { rawDecoderOf } from '../../lambdas/sources/registry.ts';
 import { type HuamiOpenSimulator, startHuamiOpenSimulator } from '../../sim/huami-open/simulator.ts';
 import { reopen, runCli, waitFor } from '../support/cli.ts';
 import { diffAgainstTruth, FAST_HTTP, lakeHashes, lakeRows, tempRuntime } from '../support/local-lake.ts';
@@ -214,6 +215,7 @@ describe('huami-open as a sync source, end to end', () => {
     const lease = { state: rt.state, owner: 'test-replay', clock };
     for (const user of [amazfit(), mifit()]) {
       const r = await replayUser({
+        decoders: rawDecoderOf,
         store: rt.store,
         codec: rt.codec,
         userId: user.userId,
@@ -225,7 +227,13 @@ describe('huami-open as a sync source, end to end', () => {
     }
     expect(await lakeHashes(rt.lakeDir, 'tables/')).toEqual(tables);
     // the raw records carry the offset they were fetched with, so a replay that is not told it agrees too
-    const r = await replayUser({ store: rt.store, codec: rt.codec, userId: mifit().userId, lease });
+    const r = await replayUser({
+      decoders: rawDecoderOf,
+      store: rt.store,
+      codec: rt.codec,
+      userId: mifit().userId,
+      lease,
+    });
     expect(r.rejects).toEqual([]);
     expect(await lakeHashes(rt.lakeDir, 'tables/')).toEqual(tables);
     expect(sim.requests.length).toBe(requests);

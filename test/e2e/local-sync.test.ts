@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syncUsers } from '../../lambdas/cli/sync-command.ts';
 import { replayUser } from '../../lambdas/engine/replay.ts';
 import type { EngineStep } from '../../lambdas/engine/sync-engine.ts';
+import { rawDecoderOf } from '../../lambdas/sources/registry.ts';
 import { demoUsers, type Simulator, startSimulator } from '../../sim/index.ts';
 import {
   DATA_TABLES,
@@ -56,7 +57,13 @@ describe('local sync against the simulator', () => {
 
       const tablesBefore = await lakeHashes(rt.lakeDir, 'tables/');
       const lease = { state: rt.state, owner: 'test-replay', clock };
-      const replayed = await replayUser({ store: rt.store, codec: rt.codec, userId: ALICE, lease });
+      const replayed = await replayUser({
+        decoders: rawDecoderOf,
+        store: rt.store,
+        codec: rt.codec,
+        userId: ALICE,
+        lease,
+      });
       expect(replayed.rejects).toEqual([]);
       expect(await lakeHashes(rt.lakeDir, 'tables/')).toEqual(tablesBefore);
     } finally {

@@ -10,7 +10,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { TrinoSQL } from 'dt-sql-parser/dist/parser/trino/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openAwsRuntime } from '../../lambdas/runtime/local-aws.ts';
+import { openAwsRuntime } from '../../lambdas/runtime/local.ts';
 import { type AthenaRecorder, startAthenaRecorder } from '../support/athena-recorder.ts';
 import { createAwsClients, createTestStateTable } from '../support/aws-clients.ts';
 import { standInEndpoints, useAwsStandIns } from '../support/aws-env.ts';

@@ -1,6 +1,6 @@
 // The named queries whose values only mean something on real data (coverage_calendar, sleep_stages,
 // workout_track), run on DuckDB over a lake the engine filled from the simulator, and checked row by row against
-// the simulator's ground truth (sim/ground-truth.ts, written from its model, never from the decoders). The
+// the simulator's ground truth (sim/people/ground-truth.ts, written from its model, never from the decoders). The
 // expected values are computed here in plain TypeScript from each query's description, not by running SQL.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -14,6 +14,7 @@ import { STREAM_TABLES, type StreamName } from '../../lambdas/core/ports.ts';
 import type { TableRows } from '../../lambdas/core/schema-registry.ts';
 import { addDays } from '../../lambdas/core/time.ts';
 import { replayUser } from '../../lambdas/engine/replay.ts';
+import { rawDecoderOf } from '../../lambdas/sources/registry.ts';
 import { demoUsers, type SimUserSpec, type Simulator, startSimulator } from '../../sim/index.ts';
 import { runCli } from '../support/cli.ts';
 import { diffAgainstTruth, FAST_HTTP, lakeHashes, loginAll, tempRuntime } from '../support/local-lake.ts';
@@ -159,7 +160,13 @@ describe('a sync every hour of a day, each followed by replay (band, stress, wor
         }
         const synced = await monthObjects(rt.lakeDir);
         for (const p of people) {
-          const r = await replayUser({ store: rt.store, codec: rt.codec, userId: p.userId, lease });
+          const r = await replayUser({
+            store: rt.store,
+            codec: rt.codec,
+            userId: p.userId,
+            lease,
+            decoders: rawDecoderOf,
+          });
           expect(r.rejects, when).toEqual([]);
         }
         expect(differing(synced, await monthObjects(rt.lakeDir)), `replay after the sync at ${when}`).toEqual([]);

@@ -12,6 +12,7 @@ import { BUSY_MESSAGE, syncUsers } from '../../lambdas/cli/sync-command.ts';
 import type { ObjectStore } from '../../lambdas/core/ports.ts';
 import { replayUser } from '../../lambdas/engine/replay.ts';
 import type { LambdaRuntime } from '../../lambdas/runtime/aws-parquet.ts';
+import { rawDecoderOf } from '../../lambdas/sources/registry.ts';
 import { type Simulator, startSimulator } from '../../sim/index.ts';
 import {
   cliRuntimeOver,
@@ -98,6 +99,7 @@ describe('replay and sync share the per-user lease', () => {
         },
       };
       await replayUser({
+        decoders: rawDecoderOf,
         store,
         codec: rt.codec,
         userId: local.userId,

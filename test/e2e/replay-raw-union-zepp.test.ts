@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syncUsers } from '../../lambdas/cli/sync-command.ts';
 import { decodeRawRecord, encodeRawRecord } from '../../lambdas/core/raw-records.ts';
 import { replayUser } from '../../lambdas/engine/replay.ts';
+import { rawDecoderOf } from '../../lambdas/sources/registry.ts';
 import { type Simulator, startSimulator } from '../../sim/index.ts';
 import { shortSimUser } from '../handlers/lambda-harness.ts';
 import { FAST_HTTP, loginAll, tempRuntime } from '../support/local-lake.ts';
@@ -65,7 +66,7 @@ describe('replay equals what the syncs wrote, for any history of full and partia
       }
       expect((await rt.store.list('raw/')).filter((k) => /\/\d{4}-\d{2}\.json\.gz$/.test(k)).length).toBeGreaterThan(4);
       const lease = { state: rt.state, owner: 'test-replay', clock };
-      await replayUser({ store: rt.store, codec: rt.codec, userId, lease });
+      await replayUser({ store: rt.store, codec: rt.codec, userId, lease, decoders: rawDecoderOf });
       expect(await dataObjects(rt.lakeDir)).toEqual(synced);
 
       // The old bug's footprint: October's month-named band record overwritten by a 1..12 October fetch.
@@ -75,7 +76,7 @@ describe('replay equals what the syncs wrote, for any history of full and partia
       const record = decodeRawRecord((await narrow.store.get(narrowKey!))!.body, narrowKey!);
       expect(record.params).toEqual({ from: '2026-10-01', to: '2026-10-12' });
       await rt.store.put(monthKey, encodeRawRecord({ ...record, key: monthKey }));
-      await replayUser({ store: rt.store, codec: rt.codec, userId, lease });
+      await replayUser({ store: rt.store, codec: rt.codec, userId, lease, decoders: rawDecoderOf });
       expect(await dataObjects(rt.lakeDir)).toEqual(synced);
     } finally {
       await rt.cleanup();

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StatusReport } from '../../lambdas/cli/status-command.ts';
 import { loginZepp, syncUsers } from '../../lambdas/cli/sync-command.ts';
 import type { Runtime } from '../../lambdas/runtime/local.ts';
-import { openAwsRuntime } from '../../lambdas/runtime/local-aws.ts';
+import { openAwsRuntime } from '../../lambdas/runtime/local.ts';
 import { type Simulator, startSimulator } from '../../sim/index.ts';
 import { shortSimUser } from '../handlers/lambda-harness.ts';
 import { createAwsClients, createTestBucket, createTestStateTable } from '../support/aws-clients.ts';

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loginZepp, syncUsers } from '../../lambdas/cli/sync-command.ts';
 import { METRIC } from '../../lambdas/core/metric-names.ts';
 import type { LambdaRuntime } from '../../lambdas/runtime/aws-parquet.ts';
-import { mirrorTables } from '../../lambdas/runtime/local-aws.ts';
+import { mirrorTables } from '../../lambdas/runtime/local.ts';
 import { openLakeDb } from '../../lambdas/stores/duckdb-query.ts';
 import { type Simulator, startSimulator } from '../../sim/index.ts';
 import { DATA_TABLES, diffAgainstTruth, FAST_HTTP, tempRuntime } from '../support/local-lake.ts';

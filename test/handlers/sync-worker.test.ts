@@ -15,7 +15,7 @@ import type { ObjectStore, UserTokens } from '../../lambdas/core/ports.ts';
 import type { SyncMessage } from '../../lambdas/core/sync-message.ts';
 import { addDays } from '../../lambdas/core/time.ts';
 import type { LambdaRuntime } from '../../lambdas/runtime/aws-parquet.ts';
-import { mirrorTables } from '../../lambdas/runtime/local-aws.ts';
+import { mirrorTables } from '../../lambdas/runtime/local.ts';
 import { type Simulator, startSimulator } from '../../sim/index.ts';
 import { diffAgainstTruth, FAST_HTTP } from '../support/local-lake.ts';
 import {

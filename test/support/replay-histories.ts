@@ -6,6 +6,7 @@ import { expect } from 'vitest';
 import { syncUsers } from '../../lambdas/cli/sync-command.ts';
 import { addDays } from '../../lambdas/core/time.ts';
 import { replayUser } from '../../lambdas/engine/replay.ts';
+import { rawDecoderOf } from '../../lambdas/sources/registry.ts';
 import { DATA_TABLES, FAST_HTTP, lakeHashes, lakeRows, tempRuntime } from './local-lake.ts';
 
 export type Rt = Awaited<ReturnType<typeof tempRuntime>>;
@@ -79,7 +80,7 @@ export async function replayEqualsSyncs(
     const synced = await dataObjects(rt.lakeDir);
     expect(synced.size, describeHistory(steps)).toBeGreaterThan(0);
     const lease = { state: rt.state, owner: 'test-replay', clock: () => Date.parse(`${TODAY}T19:00:00Z`) };
-    const report = await replayUser({ store: rt.store, codec: rt.codec, userId, lease });
+    const report = await replayUser({ store: rt.store, codec: rt.codec, userId, lease, decoders: rawDecoderOf });
     expect(report.rejects, describeHistory(steps)).toEqual([]);
     expect(await dataObjects(rt.lakeDir), describeHistory(steps)).toEqual(synced);
   } finally {

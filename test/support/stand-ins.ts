@@ -213,7 +213,7 @@ export async function startStandIns(): Promise<StandIns> {
 }
 
 /**
- * The environment an SDK v3 client (and `@middy/secrets-manager`) reads to talk to the stand-ins instead of AWS:
+ * The environment an SDK v3 client reads to talk to the stand-ins instead of AWS:
  * per-service endpoint overrides, a region and dummy credentials (the stand-ins do not check signatures).
  */
 export function awsEnvironmentFor(endpoints: StandInEndpoints): Record<string, string> {

@@ -15,6 +15,7 @@ import { type RawRecord, rawKey, windowRawName } from '../../core/raw-records.ts
 import { addDays, localDateOf } from '../../core/time.ts';
 import type { SyncSource, WindowedStream, WorkoutRef } from '../source.ts';
 import type { HuamiOpenApi, HuamiOpenApiResource, HuamiOpenParams, RawResponse } from './client.ts';
+import { decodeHuamiOpenRaw } from './decode-raw.ts';
 
 /** Where the first-day probe starts: before it, no Huami band synced data to this API. */
 const FIRST_PROBED_DAY = '2015-01-01';
@@ -42,6 +43,7 @@ function itemsOf(res: RawResponse, what: string): Record<string, unknown>[] {
 export class HuamiOpenSource implements SyncSource {
   readonly source = 'huami-open' as const;
   readonly streams = ['band', 'workouts', 'stress', 'pai'] as const;
+  readonly decode = decodeHuamiOpenRaw;
   private readonly clock: () => number;
 
   constructor(

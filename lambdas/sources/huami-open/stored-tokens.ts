@@ -17,6 +17,7 @@
 import { AuthExpiredError } from '../../core/errors.ts';
 import type { TokenStore, UserTokens, VersionedTokens } from '../../core/ports.ts';
 import type { HttpOptions } from '../http.ts';
+import type { TokenRenewal, TokenRenewer } from '../source.ts';
 import {
   type HuamiOpenAuth,
   type HuamiOpenHosts,
@@ -156,6 +157,42 @@ export async function renewHuamiOpenTokens(
   throw new TokenRenewalConflictError(
     `the tokens of user ${userId} kept changing while they were renewed; the next run tries again`,
   );
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The huami-open source's token renewal for the token refresher: an access token that expires within the margin
+ * is renewed (the refresh token may rotate, so the whole new set is stored). The caller holds the user's lease.
+ */
+export function huamiOpenTokenRenewer(opts: {
+  tokens: TokenStore;
+  clock: () => number;
+  http?: HttpOptions;
+  /** Refresh an access token that expires within this (they live 90 days). Default 7 days. */
+  marginMs?: number;
+  /** The partner app's client secret when the stored tokens do not carry one. */
+  clientSecret?: string;
+}): TokenRenewer {
+  const marginMs = opts.marginMs ?? 7 * DAY_MS;
+  return {
+    isDue: (tokens) => isDue(tokens, opts.clock(), marginMs),
+    async renew(userId, seen): Promise<TokenRenewal> {
+      const { renewed } = await renewHuamiOpenTokens(
+        {
+          tokens: opts.tokens,
+          now: opts.clock,
+          marginMs,
+          ...(opts.http ? { http: opts.http } : {}),
+          ...(opts.clientSecret ? { clientSecret: opts.clientSecret } : {}),
+        },
+        userId,
+        seen.accessToken,
+      );
+      // Not renewed here: another process renewed them since `seen` was read.
+      return { action: renewed ? 'refreshed' : 'fresh' };
+    },
+  };
 }
 
 /**

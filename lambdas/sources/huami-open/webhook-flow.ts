@@ -22,28 +22,16 @@
 
 import { MalformedPayloadError } from '../../core/errors.ts';
 import {
+  NotificationInProgressError,
   type NotificationSyncPlan,
-  notificationHash,
-  parseNotification,
-  planNotificationSync,
-  verifyHuamiSignature,
-} from './webhook.ts';
+  type QueueOnceOutcome,
+} from '../../core/notification.ts';
+import { notificationHash, parseNotification, planNotificationSync, verifyHuamiSignature } from './webhook.ts';
 
 export interface WebhookRequest {
   rawBody: Uint8Array;
   /** header names in any case */
   headers: Record<string, string | undefined>;
-}
-
-/** What `queueOnce` did with a notification. */
-export type QueueOnceOutcome = 'queued' | 'replay';
-
-/** Another delivery of the same notification is being handled right now. */
-export class NotificationInProgressError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'NotificationInProgressError';
-  }
 }
 
 export interface WebhookDeps {

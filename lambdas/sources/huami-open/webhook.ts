@@ -15,6 +15,7 @@
 
 import { createHash, createPublicKey, type KeyObject, verify } from 'node:crypto';
 import { MalformedPayloadError } from '../../core/errors.ts';
+import type { NotificationSyncPlan } from '../../core/notification.ts';
 import { STREAMS, type StreamName } from '../../core/ports.ts';
 import { addDays } from '../../core/time.ts';
 
@@ -27,15 +28,6 @@ export interface HuamiNotification {
   resourceTime: number | null;
   /** the `data` field: a JSON string in the doc's examples; kept as sent (objects are re-serialised) */
   data: string | null;
-}
-
-export interface NotificationSyncPlan {
-  userId: string;
-  /** empty when the event announces no data change (e.g. a read receipt) */
-  streams: StreamName[];
-  /** YYYY-MM-DD, inclusive */
-  from: string;
-  to: string;
 }
 
 const keyCache = new Map<string, KeyObject | null>();

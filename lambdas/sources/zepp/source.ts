@@ -9,6 +9,7 @@ import { parseDate } from '../../core/time.ts';
 import type { RawResponse } from '../http.ts';
 import type { SyncSource, WindowedStream, WorkoutRef } from '../source.ts';
 import type { ZeppApi } from './client.ts';
+import { decodeZeppRaw } from './decode-raw.ts';
 
 const EVENT_TYPES: Record<WindowedStream, string | undefined> = {
   band: undefined,
@@ -26,6 +27,7 @@ const MAX_EVENT_PAGES = 50;
 export class ZeppSource implements SyncSource {
   readonly source = 'zepp' as const;
   readonly streams = ['band', 'workouts', 'stress', 'spo2', 'pai', 'readiness'] as const;
+  readonly decode = decodeZeppRaw;
 
   constructor(
     private readonly api: ZeppApi,

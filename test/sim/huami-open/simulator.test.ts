@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NotificationSyncPlan } from '../../../lambdas/core/notification.ts';
 import { STREAM_TABLES } from '../../../lambdas/core/ports.ts';
 import {
   naturalKeyOf,
@@ -19,9 +20,8 @@ import {
   refreshAccessToken,
 } from '../../../lambdas/sources/huami-open/client.ts';
 import { decodeHuamiOpen, type HuamiOpenDecodeContext } from '../../../lambdas/sources/huami-open/decode.ts';
-import type { NotificationSyncPlan } from '../../../lambdas/sources/huami-open/webhook.ts';
 import { handleWebhookRequest } from '../../../lambdas/sources/huami-open/webhook-flow.ts';
-import type { HuamiOpenTokens } from '../../../lambdas/sources/registry.ts';
+import { type HuamiOpenTokens, openSource } from '../../../lambdas/sources/registry.ts';
 import { type HuamiOpenSimulator, startHuamiOpenSimulator } from '../../../sim/huami-open/simulator.ts';
 import { lakeRows, normalise, tempRuntime } from '../../support/local-lake.ts';
 
@@ -355,6 +355,7 @@ describe('huami-open simulator: signed notifications', () => {
       codec: rt.codec,
       clock: SYNC_CLOCK,
       lagDays: 3,
+      openSource,
       http: noSleep,
     };
     for (const message of distinct.values()) {

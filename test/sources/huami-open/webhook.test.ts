@@ -1,17 +1,14 @@
 import { createSign, generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { MalformedPayloadError } from '../../../lambdas/core/errors.ts';
+import { NotificationInProgressError } from '../../../lambdas/core/notification.ts';
 import {
   notificationHash,
   parseNotification,
   planNotificationSync,
   verifyHuamiSignature,
 } from '../../../lambdas/sources/huami-open/webhook.ts';
-import {
-  handleWebhookRequest,
-  NotificationInProgressError,
-  type WebhookDeps,
-} from '../../../lambdas/sources/huami-open/webhook-flow.ts';
+import { handleWebhookRequest, type WebhookDeps } from '../../../lambdas/sources/huami-open/webhook-flow.ts';
 
 const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
