@@ -30,7 +30,7 @@ export class TzTimeline {
     for (const m of months) {
       if (this.loadedMonths.has(m)) continue;
       this.loadedMonths.add(m);
-      for (const r of await readMonthRows(store, codec, 'daily_summary', m, userId)) {
+      for (const r of await readMonthRows({ store, codec }, { table: 'daily_summary', month: m, userId })) {
         if (typeof r.local_date === 'string' && typeof r.tz_offset_s === 'number')
           this.add(r.local_date, r.tz_offset_s);
       }
