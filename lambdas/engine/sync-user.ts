@@ -107,10 +107,10 @@ async function runStreams(run: SyncRun, probeAuthError: string | undefined): Pro
   if (probeAuthError !== undefined) await failUnprobed(run, ordered, probeAuthError);
   for (const stream of ordered) {
     if (report.authFailed) break;
-    const s: StreamRun = { run, stream, sr: newStreamReport(), today: '' };
-    report.streams[stream] = s.sr;
+    const sr = newStreamReport();
+    report.streams[stream] = sr;
     await run.lease.renew();
-    s.today = lastDayOf(run, stream);
+    const s: StreamRun = { run, stream, sr, today: lastDayOf(run, stream) };
     if (stream === 'workouts') await syncWorkoutStream(s);
     else await syncWindowedStream({ ...s, stream });
   }
