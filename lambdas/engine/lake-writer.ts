@@ -80,6 +80,19 @@ export async function writeTableRows(
   return result;
 }
 
+/** Where month objects live and how they are encoded. */
+export interface MonthObjects {
+  store: ObjectStore;
+  codec: ParquetCodec;
+}
+
+/** One month object: a table's rows of one user in one month. */
+export interface MonthObjectRef {
+  table: TableName;
+  month: string;
+  userId: string;
+}
+
 export type ReplaceOutcome = 'written' | 'unchanged' | 'emptied' | 'absent';
 
 /**
@@ -90,12 +103,12 @@ export type ReplaceOutcome = 'written' | 'unchanged' | 'emptied' | 'absent';
  * else is written) or `absent`.
  */
 export async function replaceMonthObject(
-  store: ObjectStore,
-  codec: ParquetCodec,
-  target: { table: TableName; month: string; userId: string },
+  lake: MonthObjects,
+  target: MonthObjectRef,
   rows: readonly Row[],
   keep: ((row: Row) => boolean) | null,
 ): Promise<ReplaceOutcome> {
+  const { store, codec } = lake;
   const { table, month, userId } = target;
   const def = tableDef(table);
   const key = monthObjectKey(table, month, assertValidUserId(userId));
@@ -116,13 +129,7 @@ export async function replaceMonthObject(
 }
 
 /** Reads one month object of a user, [] when it does not exist. */
-export async function readMonthRows(
-  store: ObjectStore,
-  codec: ParquetCodec,
-  table: TableName,
-  month: string,
-  userId: string,
-): Promise<Row[]> {
-  const obj = await store.get(monthObjectKey(table, month, userId));
-  return obj ? await codec.read(table, obj.body) : [];
+export async function readMonthRows(lake: MonthObjects, target: MonthObjectRef): Promise<Row[]> {
+  const obj = await lake.store.get(monthObjectKey(target.table, target.month, target.userId));
+  return obj ? await lake.codec.read(target.table, obj.body) : [];
 }

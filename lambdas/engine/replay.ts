@@ -289,7 +289,7 @@ class Replay {
     await this.lease.renew();
     const target = { table, month, userId: this.userId };
     const keep = this.coversWholeMonth(table, month) ? null : (r: Row) => !this.rebuilt(table, r);
-    const outcome = await replaceMonthObject(this.opts.store, this.opts.codec, target, rows, keep);
+    const outcome = await replaceMonthObject(this.opts, target, rows, keep);
     this.report.rows += rows.length;
     if (outcome === 'written') this.report.objectsWritten++;
     if (outcome === 'emptied') this.emptied.add(monthObjectKey(table, month, this.userId));
@@ -314,7 +314,7 @@ class Replay {
       await this.lease.renew();
       const target = { table, month, userId: this.userId };
       const keep = wasEmptied ? (r: Row) => !this.rebuilt(table, r) : () => true;
-      const outcome = await replaceMonthObject(this.opts.store, this.opts.codec, target, list, keep);
+      const outcome = await replaceMonthObject(this.opts, target, list, keep);
       this.report.rows += list.length;
       if (outcome === 'written') this.report.objectsWritten++;
     }

@@ -81,17 +81,14 @@ function observeTransientFailures(source: SyncSource, onFailure: () => void): Sy
  * (today in the user's configured zone when the message has no `to`): the time zones of that day are not known.
  */
 async function withBandFirst(
-  state: StateStore,
-  user: UserRecord,
-  streams: StreamName[],
-  sourceStreams: readonly StreamName[],
-  message: SyncMessage,
-  nowMs: number,
+  deps: Pick<SyncMessageDeps, 'state' | 'clock'>,
+  run: { user: UserRecord; message: SyncMessage; streams: StreamName[]; sourceStreams: readonly StreamName[] },
 ): Promise<StreamName[]> {
+  const { user, message, streams, sourceStreams } = run;
   if (streams.includes('band') || !sourceStreams.includes('band')) return streams;
-  const today = localDateOf(nowMs, user.tzOffsetS ?? 0);
+  const today = localDateOf(deps.clock(), user.tzOffsetS ?? 0);
   const target = message.to && message.to < today ? message.to : today;
-  const band = await state.getCursor(user.userId, 'band');
+  const band = await deps.state.getCursor(user.userId, 'band');
   return band?.through !== undefined && band.through >= target ? streams : ['band', ...streams];
 }
 
@@ -119,7 +116,7 @@ export async function runSyncMessage(
   const wanted = message.streams.filter((s) => source.streams.includes(s));
   if (wanted.length === 0)
     return { status: 'skipped', reason: `the ${source.source} source has none of these streams` };
-  const streams = await withBandFirst(deps.state, user, wanted, source.streams, message, deps.clock());
+  const streams = await withBandFirst(deps, { user, message, streams: wanted, sourceStreams: source.streams });
 
   const engine = new SyncEngine({
     store: deps.store,

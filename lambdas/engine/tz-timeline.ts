@@ -2,6 +2,7 @@
 // carry no zone of their own, so their local date comes from here.
 
 import type { ObjectStore } from '../core/ports.ts';
+import { addDays } from '../core/time.ts';
 import { type ParquetCodec, readMonthRows } from './lake-writer.ts';
 
 const DAY_MS = 86_400_000;
@@ -29,7 +30,7 @@ export class TzTimeline {
     for (const m of months) {
       if (this.loadedMonths.has(m)) continue;
       this.loadedMonths.add(m);
-      for (const r of await readMonthRows(store, codec, 'daily_summary', m, userId)) {
+      for (const r of await readMonthRows({ store, codec }, { table: 'daily_summary', month: m, userId })) {
         if (typeof r.local_date === 'string' && typeof r.tz_offset_s === 'number')
           this.add(r.local_date, r.tz_offset_s);
       }
@@ -67,4 +68,12 @@ export class TzTimeline {
     if (!this.sorted) this.sorted = [...this.byDay.keys()].sort((a, b) => a - b);
     return this.byDay.get(this.sorted[this.sorted.length - 1] as number) ?? this.fallback;
   }
+}
+
+/** A month and the months either side: the zones that may place its records (a record near midnight on the 1st). */
+export function neighbourMonths(month: string): string[] {
+  const first = `${month}-01`;
+  const prev = addDays(first, -1).slice(0, 7);
+  const next = addDays(first, 32).slice(0, 7);
+  return [prev, month, next];
 }
