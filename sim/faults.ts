@@ -1,7 +1,7 @@
 // Fault injection for the simulator: which failure (if any) a data request meets. Decisions come from a
 // seeded PRNG in request order, so a run with the same requests meets the same faults.
 
-import { Rng } from './people/users.ts';
+import { Rng } from './people/rng.ts';
 
 /** A probability per eligible request, `'once'`, or `{count: N}` (the next N eligible requests). */
 export type FaultRate = number | 'once' | { count: number };

@@ -7,7 +7,8 @@
 // stop at one or two traffic lights (auto pauses). Drawn from their own seeded stream, so adding them changed no
 // other value of the model.
 
-import type { DetailSeries, Rng } from './users.ts';
+import type { Rng } from './rng.ts';
+import type { DetailSeries } from './workouts.ts';
 
 export interface SimPause {
   /** epoch s */

@@ -1,4 +1,4 @@
-// Encoders for the Zepp app API payloads: the exact inverses of lambdas/core/decode-*.ts, following
+// Encoders for the Zepp app API payloads: the exact inverses of lambdas/sources/zepp/decode-*.ts, following
 // docs/decoding-rules.md. The simulator builds its responses with them and the property tests check
 // decode(encode(x)) = x, so every quirk the decoders accept (empty 1-second deltas, trailing `;`,
 // missing GPS points, "%d, %0.2f" speeds) is produced here on purpose.
