@@ -2,7 +2,7 @@
 // of bad local files: a lock another process keeps (4, try again), a damaged state or token file (2, the fix named).
 
 import { describe, expect, it } from 'vitest';
-import { adviseError, EXIT } from '../../lambdas/cli/error-advice.ts';
+import { adviseError } from '../../lambdas/cli/error-advice.ts';
 import { OptionValueError } from '../../lambdas/runtime/local.ts';
 import { FileLockLostError, FileLockTimeoutError, LOCK_STALE_MS } from '../../lambdas/stores/file-lock.ts';
 import { StateFileError } from '../../lambdas/stores/file-state.ts';
@@ -11,11 +11,11 @@ import { TokenFileError } from '../../lambdas/stores/file-tokens.ts';
 describe('adviseError for local files and locks', () => {
   it('a lock another process keeps: exit 4, let it finish, and how soon a dead holder stops mattering', () => {
     const advice = adviseError(new FileLockTimeoutError('/h/home.lock', 'the home folder /h'));
-    expect(advice.exitCode).toBe(EXIT.unavailable);
+    expect(advice.exitCode).toBe(4);
     expect(advice.message).toContain('the home folder /h is in use by another zepp-lake process (lock /h/home.lock');
     expect(advice.message).toContain('let it finish, then run the command again');
     expect(advice.message).toContain(`taken over after ${LOCK_STALE_MS / 1000} s`);
-    expect(adviseError(new FileLockLostError('/h/home.lock')).exitCode).toBe(EXIT.unavailable);
+    expect(adviseError(new FileLockLostError('/h/home.lock')).exitCode).toBe(4);
   });
 
   it('a damaged state or token file, or a lake inside the home folder: exit 2 with the message as it is', () => {
@@ -25,7 +25,7 @@ describe('adviseError for local files and locks', () => {
       new OptionValueError('the lake (/h/lake) is inside the home folder (/h)'),
     ]) {
       const advice = adviseError(err);
-      expect(advice.exitCode, err.name).toBe(EXIT.usage);
+      expect(advice.exitCode, err.name).toBe(2);
       expect(advice.message).toBe(err.message);
     }
   });

@@ -8,7 +8,6 @@ import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXIT } from '../../lambdas/cli/error-advice.ts';
 import { syncUsers } from '../../lambdas/cli/sync-command.ts';
 import { TABLE_NAMES } from '../../lambdas/core/schema-registry.ts';
 import { demoUsers, type Simulator, startSimulator } from '../../sim/index.ts';
@@ -43,7 +42,7 @@ describe('a newcomer in a folder without a lake', () => {
       rt,
       args.map((a, i) => (/^--out/.test(args[i - 1] ?? '') ? join(dir, a) : a)),
     );
-    expect(run.code).toBe(EXIT.usage);
+    expect(run.code).toBe(2);
     expect(run.stderr).toContain(`no lake at ${rt.lakeDir}`);
     expect(run.stderr).toContain('--lake (or ZEPP_LAKE_DIR)');
     expect(run.stderr).toContain('zepp-lake sync');
@@ -52,13 +51,13 @@ describe('a newcomer in a folder without a lake', () => {
 
   it('zepp-lake sync with no users names the login command, exit 2', async () => {
     const run = await runCli(rt, ['sync']);
-    expect(run.code).toBe(EXIT.usage);
+    expect(run.code).toBe(2);
     expect(run.stderr).toContain('no users yet: run `zepp-lake login`');
   });
 
   it('zepp-lake status --user for an unknown user says how to list the users, exit 2', async () => {
     const run = await runCli(rt, ['status', '--user', '123']);
-    expect(run.code).toBe(EXIT.usage);
+    expect(run.code).toBe(2);
     expect(run.stderr).toContain('no user 123; `zepp-lake users list` shows the users');
   });
 
@@ -67,7 +66,7 @@ describe('a newcomer in a folder without a lake', () => {
     delete process.env.ZEPP_LAKE_EMAIL;
     try {
       const run = await runCli(rt, ['login']);
-      expect(run.code).toBe(EXIT.usage);
+      expect(run.code).toBe(2);
       expect(run.stderr).toContain('pass --email or set ZEPP_LAKE_EMAIL');
     } finally {
       if (saved !== undefined) process.env.ZEPP_LAKE_EMAIL = saved;
@@ -115,14 +114,14 @@ describe('a newcomer querying a lake', () => {
 
   it('an unknown named query lists the names to run instead, exit 2', async () => {
     const run = await runCli(rt, ['query', '--name', 'daily_overveiw']);
-    expect(run.code).toBe(EXIT.usage);
+    expect(run.code).toBe(2);
     expect(run.stderr).toContain('no named query daily_overveiw; run one of: --name coverage_calendar');
     expect(run.stderr).toContain('--name daily_overview');
   });
 
   it('an unknown table lists the tables, exit 2', async () => {
     const run = await runCli(rt, ['query', 'SELECT count(*) FROM zepp_lake.activity_minutes']);
-    expect(run.code).toBe(EXIT.usage);
+    expect(run.code).toBe(2);
     expect(run.stderr).toContain('Table with name activity_minutes does not exist');
     expect(run.stderr).toContain(
       `the tables of the database zepp_lake (write them with or without zepp_lake.): ${TABLE_NAMES.join(', ')}`,
@@ -131,7 +130,7 @@ describe('a newcomer querying a lake', () => {
 
   it('an unknown column says how to list the columns, exit 2', async () => {
     const run = await runCli(rt, ['query', 'SELECT heartrate FROM activity_minute']);
-    expect(run.code).toBe(EXIT.usage);
+    expect(run.code).toBe(2);
     expect(run.stderr).toContain('"heartrate" not found');
     expect(run.stderr).toContain('zepp-lake query "DESCRIBE <table>"');
     const describe = await runCli(rt, ['query', '--json', 'DESCRIBE activity_minute']);
@@ -141,14 +140,14 @@ describe('a newcomer querying a lake', () => {
 
   it('SQL that does not parse points at the example queries, exit 2', async () => {
     const run = await runCli(rt, ['query', 'SELEC local_date FROM daily_summary']);
-    expect(run.code).toBe(EXIT.usage);
+    expect(run.code).toBe(2);
     expect(run.stderr).toContain('syntax error at or near "SELEC"');
     expect(run.stderr).toContain('the files in athena/queries/ are examples (zepp-lake query --name daily_overview)');
   });
 
   it('SQL given as several words (not in quotes) says to quote it, exit 2', async () => {
     const run = await runCli(rt, ['query', 'SELECT', '1']);
-    expect(run.code).toBe(EXIT.usage);
+    expect(run.code).toBe(2);
     expect(run.stderr).toContain("too many arguments for 'query'");
     expect(run.stderr).toContain('put it in quotes');
   });
