@@ -3,7 +3,7 @@
 // A crash anywhere repeats the step on the next run and produces the same objects: every write is idempotent.
 
 import { AuthExpiredError, LeaseHeldError, redact, StorageWriteError } from '../core/errors.ts';
-import { planSyncWindows, type SyncWindow } from '../core/plan.ts';
+import { fetchMovesCursor, planSyncWindows, type SyncWindow } from '../core/plan.ts';
 import {
   type Cursor,
   type DecodeContext,
@@ -480,10 +480,12 @@ export class SyncEngine {
       await this.step('ledger', userId, stream, w.month);
 
       // The cursor is a high-water mark; failed days stay in the ledger and are retried from there.
-      const nextThrough = through && through > w.to ? through : w.to;
-      const next: Omit<Cursor, 'version'> = { through: nextThrough, updatedAt: this.deps.clock() };
-      version = (await this.deps.state.advanceCursor(userId, stream, next, version)).version;
-      through = nextThrough;
+      if (fetchMovesCursor(through && addDays(through, 1), w.from, req.to !== undefined)) {
+        const nextThrough = through && through > w.to ? through : w.to;
+        const next: Omit<Cursor, 'version'> = { through: nextThrough, updatedAt: this.deps.clock() };
+        version = (await this.deps.state.advanceCursor(userId, stream, next, version)).version;
+        through = nextThrough;
+      }
       await this.step('cursor', userId, stream, w.month);
     }
     this.deps.onProgress?.({ userId, stream, done: windows.length, total: windows.length, label: 'done' });
@@ -605,6 +607,7 @@ export class SyncEngine {
       }
     }
     if (req.from) stopBefore = Math.floor(Date.parse(`${addDays(req.from, -1)}T00:00:00Z`) / 1000);
+    const movesCursor = fetchMovesCursor(cursor?.lastTrackId, stopBefore, req.to !== undefined);
     let listed: { raws: RawRecord[]; items: WorkoutRef[] };
     try {
       listed = await source.listWorkouts(stopBefore, { from: req.from ?? firstDate, to: req.to ?? today });
@@ -749,7 +752,7 @@ export class SyncEngine {
         ...pending.filter((p) => !p.error && !p.auth).map((p) => p.ref.trackid),
         maxTrack ?? 0,
       );
-      if (maxTrack === undefined || landedMax > maxTrack) {
+      if (movesCursor && (maxTrack === undefined || landedMax > maxTrack)) {
         const cur = await this.deps.state.getCursor(userId, stream);
         await this.deps.state.advanceCursor(
           userId,
