@@ -290,7 +290,7 @@ async function main(argv: string[]): Promise<number> {
         const o = r.outcome;
         const mark = passed(o) ? 'ok  ' : 'FAIL';
         process.stdout.write(
-          `[${String(done).padStart(String(total).length)}/${total}] ${mark} ${r.scenario} seed ${r.seed} ${(r.ms / 1000).toFixed(1)}s: lost ${o.lost}, dup ${o.duplicated}, failed ${o.failedAfterFault}->${o.failedAfterHeal}${o.note ? `; ${o.note}` : ''}\n`,
+          `[${String(done).padStart(String(total).length)}/${total}] ${mark} ${r.scenario} seed ${r.seed} ${(r.ms / 1000).toFixed(1)}s: lost ${o.lost}, dup ${o.duplicated}, failed ${o.failedAfterFault}->${o.failedAfterHeal}${o.note ? `; ${o.note.split('\n')[0]}` : ''}\n`,
         );
       },
     );
@@ -311,7 +311,10 @@ async function main(argv: string[]): Promise<number> {
   if (failing.length === 0) return 0;
   process.stdout.write(`\n${failing.length} failing run(s); reproduce with:\n`);
   for (const r of failing)
-    process.stdout.write(`  ${reproduceCommand(r.scenario, r.seed)}    # ${r.outcome.note ?? ''}\n`);
+    process.stdout.write(`  ${reproduceCommand(r.scenario, r.seed)}    # ${(r.outcome.note ?? '').split('\n')[0]}\n`);
+  // A failing history's note carries its (shrunk) sequence of commands after the first line.
+  for (const r of failing.filter((f) => f.outcome.note?.includes('\n')))
+    process.stdout.write(`\n${r.scenario} seed ${r.seed}: ${r.outcome.note}\n`);
   return 1;
 }
 

@@ -37,8 +37,8 @@ import {
 
 type Arb = fc.Arbitrary<HistoryCommand>;
 
-/** How far back a window may start: past every person's first day (6-10 days back) and across the month end. */
-const MAX_BACK = 11;
+/** How far back a window may start: past every person's first day (4-7 days back) and across the month end. */
+const MAX_BACK = 8;
 
 function person(ctx: HistoryContext): fc.Arbitrary<number> {
   return fc.integer({ min: 0, max: ctx.people - 1 });
@@ -165,21 +165,25 @@ const twoProcesses = (ctx: HistoryContext): Arb =>
     .tuple(childSpec(ctx, 'sync'), fc.oneof(childSpec(ctx, 'sync'), childSpec(ctx, 'replay')))
     .map(([a, b]) => new TwoProcessesCommand(a, b));
 
-const WORKER_STREAMS: readonly StreamName[] = ['band', 'workouts', 'stress'];
-
+/**
+ * Where a worker process dies. Every person's days span two months, so a windowed stream has two windows; a band
+ * window writes four month objects (minutes, days, sleep sessions, stages), a stress window one; workouts are one
+ * listing.
+ */
 const workerKill: fc.Arbitrary<KillPoint> = fc.oneof(
   fc
-    .tuple(fc.constantFrom(...STEPS), fc.constantFrom(...WORKER_STREAMS), fc.integer({ min: 1, max: 2 }))
-    .map(([step, stream, nth]): KillPoint => ({ at: 'step', step, stream, nth })),
-  fc
     .tuple(
-      fc.constantFrom('before' as const, 'after' as const),
-      fc.constantFrom(...WORKER_STREAMS),
-      fc.integer({ min: 1, max: 3 }),
+      fc.constantFrom(...STEPS),
+      fc.constantFrom<StreamName>('band', 'stress', 'spo2'),
+      fc.integer({ min: 1, max: 2 }),
     )
-    .map(([when, stream, nth]): KillPoint => ({ at: 'table-put', when, stream, nth })),
+    .map(([step, stream, nth]): KillPoint => ({ at: 'step', step, stream, nth })),
+  fc.constantFrom(...STEPS).map((step): KillPoint => ({ at: 'step', step, stream: 'workouts', nth: 1 })),
   fc
-    .tuple(fc.constantFrom(...WORKER_STREAMS), fc.integer({ min: 1, max: 2 }))
+    .tuple(fc.constantFrom('before' as const, 'after' as const), fc.integer({ min: 1, max: 8 }))
+    .map(([when, nth]): KillPoint => ({ at: 'table-put', when, stream: 'band', nth })),
+  fc
+    .tuple(fc.constantFrom<StreamName>('band', 'stress'), fc.integer({ min: 1, max: 2 }))
     .map(([stream, nth]): KillPoint => ({ at: 'ledger-object', stream, nth })),
 );
 
@@ -193,7 +197,7 @@ export const HISTORY_FAMILIES: readonly HistoryFamily[] = [
     name: 'history-local-zepp',
     description:
       'Local mode, Zepp app API: random full, partial (within and across a month end) and open-ended syncs, whole and windowed replays, users removed (with or without their data) and added again, app tokens ended early, a password change, two commands at once on one home folder and lake.',
-    runs: 150,
+    runs: 190,
     mode: 'local',
     source: 'zepp',
     people: 2,
@@ -204,7 +208,7 @@ export const HISTORY_FAMILIES: readonly HistoryFamily[] = [
     name: 'history-local-huami-open',
     description:
       'Local mode, official Huami Web API (OAuth, refresh tokens rotated and superseded ones refused): the same commands as history-local-zepp, with access tokens ended early and consent withdrawn and given again.',
-    runs: 150,
+    runs: 190,
     mode: 'local',
     source: 'huami-open',
     people: 2,
@@ -215,7 +219,7 @@ export const HISTORY_FAMILIES: readonly HistoryFamily[] = [
     name: 'history-aws-huami-open',
     description:
       'AWS path (fauxqs S3/SQS, DynamoDB Local, the Secrets Manager emulator, the real handlers), Huami Web API: webhook notifications (once, twice, twice at once, refused by SQS, the function dying between record and enqueue) and the vendor’s redelivery, scheduled runs with one or two workers, the token refresher during a run, CLI syncs, the replay function, users removed and added again.',
-    runs: 120,
+    runs: 60,
     mode: 'aws',
     source: 'huami-open',
     people: 2,
@@ -226,7 +230,7 @@ export const HISTORY_FAMILIES: readonly HistoryFamily[] = [
     name: 'history-aws-zepp',
     description:
       'AWS path, Zepp app API: scheduled runs with one or two workers, the token refresher during a run, CLI syncs (full, partial, open-ended), the replay function, users removed and added again, tokens ended early.',
-    runs: 60,
+    runs: 40,
     mode: 'aws',
     source: 'zepp',
     people: 2,
@@ -237,7 +241,7 @@ export const HISTORY_FAMILIES: readonly HistoryFamily[] = [
     name: 'history-local-processes',
     description:
       'Local mode, processes of their own: a sync or replay SIGKILLed at a random step or lake write, two syncs (or a sync and a replay) started at the same moment on one home folder and lake, between in-process syncs and replays.',
-    runs: 16,
+    runs: 14,
     mode: 'local',
     source: 'zepp',
     people: 2,

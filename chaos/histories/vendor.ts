@@ -16,10 +16,10 @@ import { Rng, seedOf } from '../../sim/users.ts';
 import { CHAOS_HTTP } from '../harness.ts';
 
 /**
- * The simulators' "today" for every history: early in a month, so a few weeks of data cross a month end, and in the
+ * The simulators' "today" for every history: early in a month, so every person's few days of data cross a month end, and in the
  * future, because DynamoDB Local deletes items whose `ttl` (a lease's expiry) has passed by the real clock.
  */
-export const HISTORY_TODAY = '2031-04-06';
+export const HISTORY_TODAY = '2031-04-03';
 /**
  * UTC offsets of the simulated people, within +-8 h: every command of a history runs between 08:30 and 16:00 UTC
  * (16 minutes apart), when every person's local date is HISTORY_TODAY.
@@ -62,10 +62,10 @@ export interface VendorOptions {
   http?: HttpOptions;
 }
 
-/** One small person: 6-10 days of data ending HISTORY_TODAY (so across the month end), from the history's seed. */
+/** One small person: 4-7 days of data ending HISTORY_TODAY (so across the month end), from the history's seed. */
 function zeppSpec(seed: number, index: number): SimUserSpec {
   const rng = Rng.of('history-person', seed, index);
-  const days = rng.int(6, 10);
+  const days = rng.int(4, 7);
   const first = addDays(HISTORY_TODAY, -days);
   const offset = rng.pick(TZ_OFFSETS);
   const tz = [{ from: addDays(first, -400), offsetS: offset }];
@@ -160,7 +160,7 @@ async function startZeppVendor(opts: VendorOptions): Promise<Vendor> {
 
 async function startHuamiVendor(opts: VendorOptions): Promise<Vendor> {
   const rng = Rng.of('history-huami', opts.seed);
-  const days = rng.int(6, 10);
+  const days = rng.int(4, 7);
   const users = Array.from({ length: opts.people }, (_, i) => ({
     userId: `5${String(seedOf('history-id', opts.seed, i) % 1_000_000_000).padStart(9, '0')}`,
     tzOffsetS: rng.pick(TZ_OFFSETS),
