@@ -10,6 +10,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { startStandIns } from '../test/support/stand-ins.ts';
@@ -198,8 +199,13 @@ export async function runInWorkers(
       const child: ChildProcess = fork(script, ['--worker'], {
         execArgv: ['--import', 'tsx', '--no-warnings'],
         env: { ...process.env, CHAOS_ENV: JSON.stringify(env) },
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
       });
+      // The handlers' Powertools metrics warn on stderr after every invocation without metrics: not the runner's news.
+      if (child.stderr)
+        createInterface({ input: child.stderr }).on('line', (line) => {
+          if (!line.startsWith('No application metrics to publish')) process.stderr.write(`${line}\n`);
+        });
       const give = () => {
         const p = planned[next++];
         const task: WorkerTask = p ? { scenario: p.scenario.name, seed: p.seed } : { done: true };
