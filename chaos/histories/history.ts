@@ -46,7 +46,7 @@ export async function runHistory(
   family: HistoryFamily,
   seed: number,
   env: ChaosEnv,
-  commands: Iterable<HistoryCommand>,
+  commands: Iterable<fc.AsyncCommand<HistoryModel, World>>,
   opts: { afterHeal?: (w: World) => Promise<void> } = {},
 ): Promise<HistoryRun> {
   const world: World = await openWorld({
