@@ -20,14 +20,13 @@ const SAMPLE: { family: string; seed: number; does: string }[] = [
     seed: 7,
     does: 'a first sync of four days beside a removal, then the scheduled sync',
   },
-  { family: 'history-local-zepp', seed: 5, does: 'a password change, the days auth_failed until the login' },
   { family: 'history-local-huami-open', seed: 3, does: 'OAuth syncs and replays' },
   {
     family: 'history-aws-huami-open',
     seed: 3,
     does: 'refresher during a run, a removal meeting a sync, a dying webhook',
   },
-  { family: 'history-aws-zepp', seed: 2, does: 'scheduled runs and CLI syncs on the AWS stand-ins' },
+  { family: 'history-aws-zepp', seed: 3, does: 'a removal, scheduled runs with one and two workers, replays' },
   { family: 'history-local-processes', seed: 2, does: 'a sync process SIGKILLed after a cursor step' },
 ];
 
