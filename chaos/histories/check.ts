@@ -128,7 +128,12 @@ function checkRowsAreTruth(
         t.duplicated++;
         note(t, `${p.person.name} ${table}: row ${key} is not in the ground truth`);
       } else if (text !== rowText(table, row)) {
-        note(t, `${p.person.name} ${table}: row ${key} differs from the ground truth`);
+        const truth = JSON.parse(text) as unknown[];
+        const columns = def.columns.filter((c, i) => JSON.stringify(row[c.name] ?? null) !== JSON.stringify(truth[i]));
+        const said = columns.map(
+          (c) => `${c.name} ${String(row[c.name])}, not ${String(truth[def.columns.indexOf(c)])}`,
+        );
+        note(t, `${p.person.name} ${table}: row ${key} differs from the ground truth (${said.join('; ')})`);
       }
     }
   }
