@@ -10,6 +10,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { startStandIns } from '../test/support/stand-ins.ts';
@@ -198,8 +199,13 @@ export async function runInWorkers(
       const child: ChildProcess = fork(script, ['--worker'], {
         execArgv: ['--import', 'tsx', '--no-warnings'],
         env: { ...process.env, CHAOS_ENV: JSON.stringify(env) },
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
       });
+      // The handlers' Powertools metrics warn on stderr after every invocation without metrics: not the runner's news.
+      if (child.stderr)
+        createInterface({ input: child.stderr }).on('line', (line) => {
+          if (!line.startsWith('No application metrics to publish')) process.stderr.write(`${line}\n`);
+        });
       const give = () => {
         const p = planned[next++];
         const task: WorkerTask = p ? { scenario: p.scenario.name, seed: p.seed } : { done: true };
@@ -290,7 +296,7 @@ async function main(argv: string[]): Promise<number> {
         const o = r.outcome;
         const mark = passed(o) ? 'ok  ' : 'FAIL';
         process.stdout.write(
-          `[${String(done).padStart(String(total).length)}/${total}] ${mark} ${r.scenario} seed ${r.seed} ${(r.ms / 1000).toFixed(1)}s: lost ${o.lost}, dup ${o.duplicated}, failed ${o.failedAfterFault}->${o.failedAfterHeal}${o.note ? `; ${o.note}` : ''}\n`,
+          `[${String(done).padStart(String(total).length)}/${total}] ${mark} ${r.scenario} seed ${r.seed} ${(r.ms / 1000).toFixed(1)}s: lost ${o.lost}, dup ${o.duplicated}, failed ${o.failedAfterFault}->${o.failedAfterHeal}${o.note ? `; ${o.note.split('\n')[0]}` : ''}\n`,
         );
       },
     );
@@ -311,7 +317,10 @@ async function main(argv: string[]): Promise<number> {
   if (failing.length === 0) return 0;
   process.stdout.write(`\n${failing.length} failing run(s); reproduce with:\n`);
   for (const r of failing)
-    process.stdout.write(`  ${reproduceCommand(r.scenario, r.seed)}    # ${r.outcome.note ?? ''}\n`);
+    process.stdout.write(`  ${reproduceCommand(r.scenario, r.seed)}    # ${(r.outcome.note ?? '').split('\n')[0]}\n`);
+  // A failing history's note carries its (shrunk) sequence of commands after the first line.
+  for (const r of failing.filter((f) => f.outcome.note?.includes('\n')))
+    process.stdout.write(`\n${r.scenario} seed ${r.seed}: ${r.outcome.note}\n`);
   return 1;
 }
 

@@ -4,7 +4,7 @@
 
 import type { StandInEndpoints } from '../test/support/stand-ins.ts';
 
-export type ScenarioGroup = 'api' | 'crash' | 'concurrency' | 'storage';
+export type ScenarioGroup = 'api' | 'crash' | 'concurrency' | 'storage' | 'history';
 
 /** What one seeded run found. Every row of the printed table sums these over the scenario's runs. */
 export interface ScenarioOutcome {

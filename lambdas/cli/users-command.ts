@@ -314,14 +314,15 @@ export async function userObjectKeys(rt: Runtime, userId: string): Promise<strin
 export async function removeUser(
   rt: Runtime,
   userId: string,
-  o: { deleteData?: boolean } = {},
+  o: { deleteData?: boolean; clock?: () => number } = {},
 ): Promise<{ deletedObjects: number }> {
   const known = (await rt.state.getUser(userId)) !== undefined || (await rt.tokens.get(userId)) !== undefined;
   if (!known) throw new UsersCommandError(`no user ${userId}; \`zepp-lake users list\` shows the users`);
   // Under the user's lease: a sync or replay running now would otherwise write the user (and their objects)
   // back after the removal. The state store's deleteUser drops the lease with the rest.
   const lease = new UserLease(
-    { state: rt.state, owner: `users-remove-${randomUUID()}`, clock: Date.now },
+    // The clock the syncs of this lake run on (Date.now; the chaos histories run every part on one simulated clock).
+    { state: rt.state, owner: `users-remove-${randomUUID()}`, clock: o.clock ?? Date.now },
     userId,
     'removal',
   );

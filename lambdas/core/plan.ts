@@ -76,4 +76,19 @@ export function planSyncWindows(input: PlanInput): SyncWindow[] {
   });
 }
 
+/**
+ * Whether a fetch may move a stream's cursor, a high-water mark the next plain sync starts from (less the lag):
+ * only when what it fetched joins what the cursor already covers (`nextFrom` at or before `reached`, the first day
+ * or trackid the cursor does not cover yet). A bounded fetch (`--to`, a webhook's window) past the cursor, or before
+ * any cursor exists, must leave it: the plain syncs after it would skip the days between.
+ */
+export function fetchMovesCursor<T extends string | number>(
+  reached: T | undefined,
+  nextFrom: T | undefined,
+  bounded: boolean,
+): boolean {
+  if (reached === undefined) return !bounded;
+  return nextFrom === undefined || nextFrom <= reached;
+}
+
 export { monthEnd, monthStart };

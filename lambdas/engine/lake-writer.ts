@@ -3,15 +3,17 @@
 
 import { WriteConflictError } from '../core/errors.ts';
 import { compareByKey, groupByMonth, mergeRows } from '../core/merge.ts';
-import type { ObjectStore } from '../core/ports.ts';
+import { type ObjectStore, STREAM_TABLES, STREAMS } from '../core/ports.ts';
 import {
   monthObjectKey,
+  naturalKeyOf,
   type Row,
   TABLE_NAMES,
   type TableName,
   type TableRows,
   tableDef,
 } from '../core/schema-registry.ts';
+import { addDays } from '../core/time.ts';
 import { assertValidUserId } from '../core/user-id.ts';
 
 /**
@@ -32,11 +34,81 @@ export interface LakeWriteResult {
 
 const MAX_CONFLICT_RETRIES = 5;
 
+/**
+ * Tables whose rows get their local date from a timestamp and the person's time zone as known when they are
+ * written (the band stream's rows carry the vendor's own day; the ledger names its day).
+ */
+const PLACED_BY_TIME_ZONE: ReadonlySet<TableName> = new Set(
+  STREAMS.filter((s) => s !== 'band').flatMap((s) => STREAM_TABLES[s]),
+);
+
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return (
     a.length === b.length &&
     Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.length), Buffer.from(b.buffer, b.byteOffset, b.length)) === 0
   );
+}
+
+/**
+ * Reads a month object, applies `change` to its rows (undefined: the object is absent) and writes the result back
+ * over what was read (a conditional write, read again and re-applied when another writer got there first).
+ * `change` answering undefined, or the same bytes, writes nothing.
+ */
+async function updateMonthObject(
+  lake: { store: ObjectStore; codec: ParquetCodec },
+  target: { table: TableName; key: string; result: LakeWriteResult },
+  change: (current: Row[] | undefined) => Row[] | undefined,
+): Promise<void> {
+  const { store, codec } = lake;
+  const { table, key, result } = target;
+  for (let attempt = 0; ; attempt++) {
+    const existing = await store.get(key);
+    const rows = change(existing ? await codec.read(table, existing.body) : undefined);
+    if (!rows) return;
+    const bytes = await codec.write(table, rows);
+    if (existing && sameBytes(existing.body, bytes)) {
+      result.objectsUnchanged++;
+      return;
+    }
+    try {
+      await store.put(key, bytes, existing ? { ifMatch: existing.etag } : { ifNoneMatch: true });
+      result.objectsWritten++;
+      return;
+    } catch (err) {
+      // Another writer changed the object between our read and write: read again and re-merge.
+      if (!(err instanceof WriteConflictError) || attempt >= MAX_CONFLICT_RETRIES) throw err;
+      result.conflictsRetried++;
+    }
+  }
+}
+
+/**
+ * A row keeps one place. One written on a month's first (last) day may have been written before on the previous
+ * (next) month's last (first) day, by a sync that did not know yet that the time zone changed at midnight (it had
+ * fetched that one day alone): that copy, same natural key, goes. Only the month's edge days can move across it, so
+ * only their keys are looked for, and only in the neighbour month's object.
+ */
+async function dropCopiesAcrossMonthEdge(
+  lake: { store: ObjectStore; codec: ParquetCodec },
+  written: { table: TableName; month: string; userId: string; rows: readonly Row[] },
+  result: LakeWriteResult,
+): Promise<void> {
+  const def = tableDef(written.table);
+  const first = `${written.month}-01`;
+  const last = addDays(addDays(first, 32).slice(0, 7).concat('-01'), -1);
+  const edges = [
+    { day: first, neighbour: addDays(first, -1).slice(0, 7) },
+    { day: last, neighbour: addDays(last, 1).slice(0, 7) },
+  ];
+  for (const { day, neighbour } of edges) {
+    const keys = new Set(written.rows.filter((r) => r[def.partitionFrom] === day).map((r) => naturalKeyOf(def, r)));
+    if (keys.size === 0) continue;
+    const key = monthObjectKey(written.table, neighbour, written.userId);
+    await updateMonthObject(lake, { table: written.table, key, result }, (current) => {
+      const kept = current?.filter((r) => !keys.has(naturalKeyOf(def, r)));
+      return kept && kept.length < (current?.length ?? 0) ? kept : undefined;
+    });
+  }
 }
 
 export async function writeTableRows(
@@ -57,24 +129,11 @@ export async function writeTableRows(
     result.rowsIn += list.length;
     for (const [month, monthRows] of groupByMonth(def, list)) {
       const key = monthObjectKey(table, month, userId);
-      for (let attempt = 0; ; attempt++) {
-        const existing = await store.get(key);
-        const merged = mergeRows(def, existing ? await codec.read(table, existing.body) : [], monthRows);
-        const bytes = await codec.write(table, merged);
-        if (existing && sameBytes(existing.body, bytes)) {
-          result.objectsUnchanged++;
-          break;
-        }
-        try {
-          await store.put(key, bytes, existing ? { ifMatch: existing.etag } : { ifNoneMatch: true });
-          result.objectsWritten++;
-          break;
-        } catch (err) {
-          // Another writer changed the object between our read and write: read again and re-merge.
-          if (!(err instanceof WriteConflictError) || attempt >= MAX_CONFLICT_RETRIES) throw err;
-          result.conflictsRetried++;
-        }
-      }
+      await updateMonthObject({ store, codec }, { table, key, result }, (current) =>
+        mergeRows(def, current ?? [], monthRows),
+      );
+      if (PLACED_BY_TIME_ZONE.has(table))
+        await dropCopiesAcrossMonthEdge({ store, codec }, { table, month, userId, rows: monthRows }, result);
     }
   }
   return result;

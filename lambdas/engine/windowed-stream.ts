@@ -4,11 +4,11 @@
 // expired token stops the stream (and the run).
 
 import { AuthExpiredError } from '../core/errors.ts';
-import { planSyncWindows, type SyncWindow } from '../core/plan.ts';
+import { fetchMovesCursor, planSyncWindows, type SyncWindow } from '../core/plan.ts';
 import { type Cursor, type LedgerEntry, type LedgerStatus, STREAM_TABLES } from '../core/ports.ts';
 import type { RawRecord } from '../core/raw-records.ts';
 import type { TableRows } from '../core/schema-registry.ts';
-import { eachDay, localDateOf } from '../core/time.ts';
+import { addDays, eachDay, localDateOf } from '../core/time.ts';
 import type { WindowedStream } from '../sources/source.ts';
 import { appendRows, type SourceDecodeContext } from './decode-raw.ts';
 import { countRows, type Decoded, decodeOrError, keysAt, keysOfDecoded, rowsPerDay } from './decoded-fetch.ts';
@@ -238,12 +238,18 @@ async function removeRedundantRaw(s: WindowedRun, fw: FetchedWindow): Promise<vo
   }
 }
 
-/** The cursor is a high-water mark; failed days stay in the ledger and are retried from there. */
+/**
+ * The cursor is a high-water mark; failed days stay in the ledger and are retried from there. A bounded fetch
+ * (`--to`, a webhook's window) that does not join what the cursor covers leaves it (core/plan.ts fetchMovesCursor):
+ * the plain syncs after it would otherwise skip the days between.
+ */
 async function advanceCursor(s: WindowedRun, w: SyncWindow, mark: CursorMark): Promise<void> {
-  const { deps, user } = s.run;
-  const nextThrough = mark.through && mark.through > w.to ? mark.through : w.to;
-  const next: Omit<Cursor, 'version'> = { through: nextThrough, updatedAt: deps.clock() };
-  mark.version = (await deps.state.advanceCursor(user.userId, s.stream, next, mark.version)).version;
-  mark.through = nextThrough;
+  const { deps, user, req } = s.run;
+  if (fetchMovesCursor(mark.through && addDays(mark.through, 1), w.from, req.to !== undefined)) {
+    const nextThrough = mark.through && mark.through > w.to ? mark.through : w.to;
+    const next: Omit<Cursor, 'version'> = { through: nextThrough, updatedAt: deps.clock() };
+    mark.version = (await deps.state.advanceCursor(user.userId, s.stream, next, mark.version)).version;
+    mark.through = nextThrough;
+  }
   await durableStep(s, 'cursor', w.month);
 }

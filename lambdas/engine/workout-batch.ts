@@ -34,6 +34,8 @@ export interface WorkoutBatch {
   uncertain: Set<string>;
   /** The newest trackid the cursor has passed. */
   maxTrack: number | undefined;
+  /** Whether this run may move the track cursor (core/plan.ts fetchMovesCursor: not a bounded fetch past it). */
+  movesCursor: boolean;
   pending: PendingWorkout[];
 }
 
@@ -112,7 +114,7 @@ async function advanceTrackCursor(b: WorkoutBatch, last: string): Promise<void> 
   const { deps, user } = s.run;
   const landed = b.pending.filter((p) => !p.error && !p.auth).map((p) => p.ref.trackid);
   const landedMax = Math.max(...landed, b.maxTrack ?? 0);
-  if (b.maxTrack !== undefined && landedMax <= b.maxTrack) return;
+  if (!b.movesCursor || (b.maxTrack !== undefined && landedMax <= b.maxTrack)) return;
   const cur = await deps.state.getCursor(user.userId, s.stream);
   await deps.state.advanceCursor(
     user.userId,

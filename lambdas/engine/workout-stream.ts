@@ -3,6 +3,7 @@
 // The workout rows come from the history pages; the details give samples, pauses and laps.
 
 import { AuthExpiredError } from '../core/errors.ts';
+import { fetchMovesCursor } from '../core/plan.ts';
 import type { Cursor, LedgerEntry } from '../core/ports.ts';
 import type { RawRecord } from '../core/raw-records.ts';
 import type { Row } from '../core/schema-registry.ts';
@@ -27,12 +28,14 @@ interface WorkoutList {
 export async function syncWorkoutStream(s: StreamRun): Promise<void> {
   const { run, stream, today } = s;
   const cursor = await run.deps.state.getCursor(run.user.userId, stream);
-  const listed = await listWorkouts(s, workoutStopBefore(s, cursor));
+  const stopBefore = workoutStopBefore(s, cursor);
+  const listed = await listWorkouts(s, stopBefore);
   if (!listed) return;
   s.sr.windows++;
   await closeAnsweredLists(s, listed.items.length);
   const items = itemsInRange(s, listed.items);
   const batch = await storeHistory(s, listed, items, cursor?.lastTrackId);
+  batch.movesCursor = fetchMovesCursor(cursor?.lastTrackId, stopBefore, run.req.to !== undefined);
   await fetchDetails(batch, items);
   await flushWorkouts(batch);
   if (items.length === 0 && listed.raws.length > 0 && cursor?.through !== today) {
@@ -145,6 +148,7 @@ async function storeHistory(
     workoutRowById: new Map(historyRows.map((r) => [Number(r.trackid), r])),
     uncertain: ledger.tzUncertainDays(),
     maxTrack: lastTrackId,
+    movesCursor: true,
     pending: [],
   };
 }

@@ -2,7 +2,14 @@
 // was worked out by hand from the rules in the file's header, not by calling the planner.
 
 import { describe, expect, it } from 'vitest';
-import { monthEnd, monthStart, monthsBetween, type PlanInput, planSyncWindows } from '../../lambdas/core/plan.ts';
+import {
+  fetchMovesCursor,
+  monthEnd,
+  monthStart,
+  monthsBetween,
+  type PlanInput,
+  planSyncWindows,
+} from '../../lambdas/core/plan.ts';
 
 describe('planSyncWindows', () => {
   const cases: { name: string; input: PlanInput; windows: { month: string; from: string; to: string }[] }[] = [
@@ -145,5 +152,50 @@ describe('monthStart and monthEnd', () => {
   ])('$month', ({ month, start, end }) => {
     expect(monthStart(month)).toBe(start);
     expect(monthEnd(month)).toBe(end);
+  });
+});
+
+describe('fetchMovesCursor', () => {
+  it.each([
+    {
+      name: 'a plain first sync (no cursor, unbounded)',
+      reached: undefined,
+      from: '2026-01-01',
+      bounded: false,
+      moves: true,
+    },
+    { name: 'a bounded first sync (no cursor)', reached: undefined, from: '2026-01-10', bounded: true, moves: false },
+    {
+      name: 'a window starting on the first day not covered',
+      reached: '2026-01-21',
+      from: '2026-01-21',
+      bounded: true,
+      moves: true,
+    },
+    { name: 'a window overlapping the cursor', reached: '2026-01-21', from: '2026-01-01', bounded: true, moves: true },
+    {
+      name: 'a bounded window a day past the cursor',
+      reached: '2026-01-21',
+      from: '2026-01-22',
+      bounded: true,
+      moves: false,
+    },
+    {
+      name: 'an open-ended --from past the cursor',
+      reached: '2026-01-21',
+      from: '2026-02-01',
+      bounded: false,
+      moves: false,
+    },
+    { name: 'workouts: a full listing', reached: 1_700_000_000, from: undefined, bounded: false, moves: true },
+    {
+      name: 'workouts: a bounded listing past the cursor',
+      reached: 1_700_000_000,
+      from: 1_700_086_400,
+      bounded: true,
+      moves: false,
+    },
+  ])('$name: $moves', ({ reached, from, bounded, moves }) => {
+    expect(fetchMovesCursor<string | number>(reached, from, bounded)).toBe(moves);
   });
 });
