@@ -8,7 +8,7 @@ import { fetchMovesCursor, planSyncWindows, type SyncWindow } from '../core/plan
 import { type Cursor, type LedgerEntry, type LedgerStatus, STREAM_TABLES } from '../core/ports.ts';
 import type { RawRecord } from '../core/raw-records.ts';
 import type { TableRows } from '../core/schema-registry.ts';
-import { addDays, eachDay, localDateOf } from '../core/time.ts';
+import { addDays, eachDay } from '../core/time.ts';
 import type { WindowedStream } from '../sources/source.ts';
 import { appendRows, type SourceDecodeContext } from './decode-raw.ts';
 import { countRows, type Decoded, decodeOrError, keysAt, keysOfDecoded, rowsPerDay } from './decoded-fetch.ts';
@@ -201,12 +201,7 @@ function windowEntries(s: WindowedRun, fw: FetchedWindow, wr: WindowRows): Ledge
   const perDay = rowsPerDay(stream, wr.rows);
   const rawKey = fw.target.rawKey;
   const fetchedAt = fw.fetched.records[0]?.fetchedAt ?? run.deps.clock();
-  // Band data is asked for through the latest date begun anywhere (sync-user.ts): a day after the person's own
-  // today that came back empty has not begun for them. It gets no entry (status and coverage_calendar would show
-  // a day to come as empty); the cursor stops on it, so the next run asks for it again.
-  const personToday = localDateOf(run.deps.clock(), run.timeline.latest() ?? run.user.tzOffsetS ?? 0);
-  const begun = fw.days.filter((day) => day <= personToday || (perDay.get(day) ?? 0) > 0 || wr.rejects.has(day));
-  const entries: LedgerEntry[] = begun.map((day) => {
+  const entries: LedgerEntry[] = fw.days.map((day) => {
     const n = perDay.get(day) ?? 0;
     const error = wr.rejects.get(day) ?? wr.wholeWindowError ?? null;
     const status: LedgerStatus = error ? 'failed' : n > 0 ? 'written' : 'empty';

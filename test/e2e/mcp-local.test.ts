@@ -163,7 +163,9 @@ describe('zepp-lake mcp (local lake)', () => {
     const status = await mcp.call('sync_status', { user_id: bob.userId });
     expect(status.isError).toBe(false);
     expect(status.text).toContain(`user ${bob.userId} (zepp`);
-    for (const stream of ['band', 'workouts', 'stress', 'spo2', 'pai', 'readiness']) {
+    // Band data is asked for through the latest date begun anywhere (UTC+14): its cursor stands on tomorrow.
+    expect(status.text).toMatch(new RegExp(`\\n  band +${addDays(TODAY, 1)}`));
+    for (const stream of ['workouts', 'stress', 'spo2', 'pai', 'readiness']) {
       expect(status.text).toMatch(new RegExp(`\\n  ${stream} +${TODAY}`));
     }
     // The lake was synced on a simulated 2026-11-20; status runs on today's clock, so it says the data is old.

@@ -133,7 +133,19 @@ describe('named queries on a simulated lake, against ground truth', () => {
   });
 
   it('coverage_calendar: one row per day asked for, written where any stream has data, with each stream named', async () => {
-    const expected = expectedCalendar(truth, FIRST, TODAY);
+    // Band data is asked for through the latest date begun anywhere (UTC+14, engine/sync-user.ts): at 18:00 UTC
+    // that is tomorrow, which has not begun for Bob and reads empty on the band stream alone until it has.
+    const tomorrow = {
+      user_id: BOB,
+      local_date: addDays(TODAY, 1),
+      day_status: 'empty',
+      written: 0,
+      empty: 1,
+      failed: 0,
+      auth_failed: 0,
+      streams: 'band:empty',
+    };
+    const expected = [...expectedCalendar(truth, FIRST, TODAY), tomorrow];
     // The person has days without any data (the simulator leaves gaps): those must read empty, not be missing.
     expect(expected.some((d) => d.day_status === 'empty')).toBe(true);
     expect(expected.some((d) => d.day_status === 'written')).toBe(true);
