@@ -157,7 +157,9 @@ describe('zepp-lake report', () => {
         expect(t.points).toBeLessThanOrEqual(LIMITS.trackPoints);
         expect(Math.max(t.width, t.height)).toBeGreaterThan(100);
       }
-      expect(seen.calendarDays).toBe(HISTORY_DAYS + 1);
+      // The history's days, and tomorrow: band data is asked for through the latest date begun anywhere (UTC+14),
+      // which at 18:00 UTC has not begun for Bob and shows as an empty day until it has (README, Known limits).
+      expect(seen.calendarDays).toBe(HISTORY_DAYS + 2);
       expect(seen.charts).toBeGreaterThan(6);
       expect(seen.emptyCharts).toBe(0);
       expect(seen.zeroSized).toBe(0);
