@@ -1,16 +1,22 @@
 // Headless Chromium for the tests that open a page, from npm alone: the binary ships brotli-compressed inside
 // @sparticuz/chromium and playwright-core drives it. No system path and no browser download is involved.
+// The shared libraries the binary needs beyond glibc (NSS, NSPR, expat) come from the same package: it carries
+// them for Amazon Linux 2023 (bin/al2023.tar.br) but unpacks them only on Lambda, so we unpack them ourselves
+// into `lib/` and launch with LD_LIBRARY_PATH on it. A machine with Node (and Java) is enough.
 //
 // @sparticuz/chromium unpacks into os.tmpdir() and trusts whatever `chromium` file it finds there, so two test runs
 // at once (or one killed half-way) could leave a truncated binary for every later run. We unpack into a fresh
 // folder of our own and rename it into place: the versioned folder is complete or absent, never half-written.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createBrotliDecompress } from 'node:zlib';
 import { type Browser, chromium as playwright } from 'playwright-core';
+import { extract } from 'tar-fs';
 
 const require = createRequire(import.meta.url);
 const CHROMIUM_PACKAGE = '@sparticuz/chromium';
@@ -31,9 +37,8 @@ const ARGS = [
 
 /** What to do when the browser does not start, for the failing test's message. */
 const HOW_TO_FIX =
-  `run \`npm ci\` (it installs ${CHROMIUM_PACKAGE} ${PACKAGE_VERSION} and playwright-core, the browser inside the package); ` +
-  'the binary is for Linux x64 and needs the system libraries libnss3, libnspr4 and libexpat1 ' +
-  '(Debian/Ubuntu: `apt-get install libnss3 libexpat1`; they come with openjdk-17-jre-headless, which the tests need anyway)';
+  `run \`npm ci\` (it installs ${CHROMIUM_PACKAGE} ${PACKAGE_VERSION} and playwright-core: the browser and the ` +
+  'libraries it needs are inside the package); the binary is for Linux x64';
 
 let unpacked: Promise<string> | undefined;
 
@@ -44,7 +49,7 @@ function unpackedChromium(): Promise<string> {
 }
 
 async function unpackOnce(): Promise<string> {
-  const dir = join(tmpdir(), `zepp-lake-chromium-${PACKAGE_VERSION}`);
+  const dir = join(tmpdir(), `zepp-lake-chromium-${PACKAGE_VERSION}-with-libs`);
   if (existsSync(join(dir, 'chromium'))) return dir;
   const staging = await mkdtemp(join(tmpdir(), `zepp-lake-chromium-${PACKAGE_VERSION}-unpacking-`));
   const savedTmpdir = process.env.TMPDIR;
@@ -53,6 +58,12 @@ async function unpackOnce(): Promise<string> {
     process.env.TMPDIR = staging;
     const { default: sparticuz } = await import(CHROMIUM_PACKAGE);
     await sparticuz.executablePath();
+    // NSS, NSPR and expat, which the package unpacks only on Lambda: into lib/, for LD_LIBRARY_PATH.
+    await pipeline(
+      createReadStream(join(PACKAGE_DIR, 'bin', 'al2023.tar.br')),
+      createBrotliDecompress(),
+      extract(staging),
+    );
   } finally {
     if (savedTmpdir === undefined) delete process.env.TMPDIR;
     else process.env.TMPDIR = savedTmpdir;
@@ -79,7 +90,12 @@ export async function launchChromium(): Promise<Browser> {
     return await playwright.launch({
       executablePath: join(dir, 'chromium'),
       args: ARGS,
-      env: { ...process.env, FONTCONFIG_PATH: dir, FONTCONFIG_FILE: join(dir, 'fonts.conf') },
+      env: {
+        ...process.env,
+        LD_LIBRARY_PATH: [join(dir, 'lib'), process.env.LD_LIBRARY_PATH].filter(Boolean).join(':'),
+        FONTCONFIG_PATH: dir,
+        FONTCONFIG_FILE: join(dir, 'fonts.conf'),
+      },
     });
   } catch (error) {
     throw new Error(`headless Chromium did not start: ${HOW_TO_FIX}. Cause: ${String(error)}`, { cause: error });
