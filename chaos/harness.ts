@@ -71,6 +71,23 @@ export interface ChaosUser {
   close(): Promise<void>;
 }
 
+/** The band of a chaos person: a modern Amazfit (device ids, max HR, readiness) or an old Mi Band without them. */
+export function chaosDevice(first: string, modern: boolean): SimUserSpec['devices'][number] {
+  return {
+    from: first,
+    deviceId: modern ? 'B93A4C5D6E7F8091' : 'DA932FFFFE8816E7',
+    source: modern ? 256 : 24,
+    name: modern ? 'Amazfit Bip 3' : 'Mi Smart Band 4',
+    mac: 'E1:22:33:44:55:66',
+    sn: '2445B548008062',
+    trackSource: modern ? 'run.411.huami.com' : 'run.mifit.huami.com',
+    bindDevice: modern ? '256:BIP3:1' : '0:MILI:8',
+    sendsDeviceId: modern,
+    reportsMaxHr: modern,
+    readiness: modern,
+  };
+}
+
 /** One small person built from the seed: 20-32 days of data ending CHAOS_TODAY, a few workouts, a seeded zone. */
 export function chaosUserSpec(seed: number): SimUserSpec {
   const rng = new Rng(seedOf('chaos-user', seed));
@@ -95,21 +112,7 @@ export function chaosUserSpec(seed: number): SimUserSpec {
     countryCode: 'DE',
     firstDate: first,
     tz,
-    devices: [
-      {
-        from: first,
-        deviceId: modern ? 'B93A4C5D6E7F8091' : 'DA932FFFFE8816E7',
-        source: modern ? 256 : 24,
-        name: modern ? 'Amazfit Bip 3' : 'Mi Smart Band 4',
-        mac: 'E1:22:33:44:55:66',
-        sn: '2445B548008062',
-        trackSource: modern ? 'run.411.huami.com' : 'run.mifit.huami.com',
-        bindDevice: modern ? '256:BIP3:1' : '0:MILI:8',
-        sendsDeviceId: modern,
-        reportsMaxHr: modern,
-        readiness: modern,
-      },
-    ],
+    devices: [chaosDevice(first, modern)],
     workoutRate: 0.12,
     gapRate: 0.03,
     swimDates: rng.chance(0.3) ? [addDays(CHAOS_TODAY, -rng.int(2, days - 2))] : [],

@@ -17,7 +17,7 @@ import {
 } from '../../sim/huami-open/simulator.ts';
 import { type SimUserSpec, type Simulator, startSimulator } from '../../sim/index.ts';
 import { Rng, seedOf } from '../../sim/people/users.ts';
-import { CHAOS_HTTP } from '../harness.ts';
+import { CHAOS_HTTP, chaosDevice } from '../harness.ts';
 
 /**
  * The simulators' "today" for every history: early in a month, so every person's few days of data cross a month end, and in the
@@ -88,21 +88,7 @@ function zeppSpec(seed: number, index: number): SimUserSpec {
     countryCode: 'DE',
     firstDate: first,
     tz,
-    devices: [
-      {
-        from: first,
-        deviceId: modern ? 'B93A4C5D6E7F8091' : 'DA932FFFFE8816E7',
-        source: modern ? 256 : 24,
-        name: modern ? 'Amazfit Bip 3' : 'Mi Smart Band 4',
-        mac: 'E1:22:33:44:55:66',
-        sn: '2445B548008062',
-        trackSource: modern ? 'run.411.huami.com' : 'run.mifit.huami.com',
-        bindDevice: modern ? '256:BIP3:1' : '0:MILI:8',
-        sendsDeviceId: modern,
-        reportsMaxHr: modern,
-        readiness: modern,
-      },
-    ],
+    devices: [chaosDevice(first, modern)],
     workoutRate: 0.2,
     gapRate: 0.05,
     swimDates: rng.chance(0.3) ? [addDays(HISTORY_TODAY, -rng.int(1, days - 1))] : [],
