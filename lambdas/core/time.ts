@@ -2,10 +2,14 @@
 
 const DAY_MS = 86_400_000;
 
-/** 'YYYY-MM-DD' of the instant `epochMs` at UTC offset `offsetS`. */
 /** The largest UTC offset a decoder accepts, seconds: real zones run from -12:00 to +14:00; 18 h is ISO 8601's bound. */
 export const MAX_UTC_OFFSET_S = 18 * 3600;
+/** UTC-12 (Baker Island): no one's calendar day starts later. */
+export const EARLIEST_UTC_OFFSET_S = -12 * 3600;
+/** UTC+14 (Kiribati): no one's calendar day starts earlier. */
+export const LATEST_UTC_OFFSET_S = 14 * 3600;
 
+/** 'YYYY-MM-DD' of the instant `epochMs` at UTC offset `offsetS`. */
 export function localDateOf(epochMs: number, offsetS: number): string {
   return new Date(epochMs + offsetS * 1000).toISOString().slice(0, 10);
 }
@@ -23,6 +27,11 @@ export function parseDate(date: string): number {
     throw new RangeError(`not a calendar date: ${date}`);
   }
   return ms;
+}
+
+/** The latest calendar date that has begun somewhere on Earth at `epochMs` (UTC+14's date). */
+export function latestDateBegun(epochMs: number): string {
+  return localDateOf(epochMs, LATEST_UTC_OFFSET_S);
 }
 
 export function addDays(date: string, days: number): string {

@@ -3,7 +3,7 @@
 
 import { AuthExpiredError } from '../core/errors.ts';
 import type { LedgerEntry, SourceId, StreamName } from '../core/ports.ts';
-import { addDays, localDateOf } from '../core/time.ts';
+import { addDays, EARLIEST_UTC_OFFSET_S, latestDateBegun, localDateOf } from '../core/time.ts';
 import { assertValidUserId } from '../core/user-id.ts';
 import { UserLease } from './lease.ts';
 import { RunLedger } from './ledger.ts';
@@ -21,10 +21,6 @@ import { syncWindowedStream } from './windowed-stream.ts';
 import { syncWorkoutStream } from './workout-stream.ts';
 
 const DEFAULT_FIRST_DATE = '2015-01-01';
-/** UTC-12 (Baker Island): no one's calendar day starts later. */
-const EARLIEST_UTC_OFFSET_S = -12 * 3600;
-/** UTC+14 (Kiribati): no one's calendar day starts earlier. */
-const LATEST_UTC_OFFSET_S = 14 * 3600;
 /** Sources whose band records carry the person's UTC offset (Zepp's summary.tz); huami-open's is configured. */
 const ZONE_IN_BAND_RECORDS: ReadonlySet<SourceId> = new Set(['zepp']);
 /** A device synced within this long is "recent activity" for the wrong-region check. */
@@ -74,8 +70,7 @@ function todayAt(run: Pick<SyncRun, 'deps' | 'user' | 'timeline'>): string {
  * midnight and UTC's. A day that has not begun for the person answers empty and is fetched again.
  */
 function lastDayOf(run: SyncRun, stream: StreamName): string {
-  if (stream === 'band' && ZONE_IN_BAND_RECORDS.has(run.source.source))
-    return localDateOf(run.deps.clock(), LATEST_UTC_OFFSET_S);
+  if (stream === 'band' && ZONE_IN_BAND_RECORDS.has(run.source.source)) return latestDateBegun(run.deps.clock());
   return todayAt(run);
 }
 
