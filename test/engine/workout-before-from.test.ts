@@ -1,0 +1,82 @@
+// A workout of the day before `sync --from F` keeps its own zone. The workout list is asked from a day before F
+// (a workout just after local midnight east of UTC starts the UTC day before), so it also holds the day before's
+// workouts. Placed with F's zone, the only one known when the day before is not in the lake, such a workout sat
+// an hour off when the zone changed that night, and no later sync listed it again to place it right: found by the
+// chaos histories (history-local-zepp seed 39). It is left to a sync that asks for its day.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { syncUsers } from '../../lambdas/cli/sync-command.ts';
+import { naturalKeyOf, type Row, tableDef } from '../../lambdas/core/schema-registry.ts';
+import { type Simulator, startSimulator } from '../../sim/index.ts';
+import { shortSimUser } from '../handlers/lambda-harness.ts';
+import { FAST_HTTP, lakeRows, loginAll, tempRuntime } from '../support/local-lake.ts';
+
+const TODAY = '2026-11-12';
+// Windows are whole months from their 1st (a later --from in a month fetches the month), so the case is on a 1st.
+const FROM = '2026-11-01';
+const DAY_BEFORE = '2026-10-31';
+const at = (hhmm: string) => Date.parse(`${TODAY}T${hhmm}:00Z`);
+
+describe('a workout on the day before --from, when the zone changed that night', () => {
+  let sim: Simulator;
+  // On UTC until October 31, an hour west of it from November 1 (a trip); a pool swim on October 31.
+  const spec = {
+    ...shortSimUser(TODAY, 'trip', 20),
+    tz: [
+      { from: '2025-01-01', offsetS: 0 },
+      { from: FROM, offsetS: -3600 },
+    ],
+    swimDates: [DAY_BEFORE],
+    // The same data every run (the id is random): a day whose drawn minutes hold the swim.
+    dataKey: 'workout-before-from',
+  };
+  const swimOf = (rows: readonly Row[]) => rows.filter((r) => r.local_date === DAY_BEFORE);
+
+  beforeAll(async () => {
+    sim = await startSimulator({ today: TODAY, users: [spec], seed: 39 });
+  });
+  afterAll(async () => {
+    await sim.close();
+  });
+
+  /** Natural key -> the row's columns, for the workouts and their samples. */
+  function byKey(table: 'workout' | 'workout_sample', rows: readonly Row[]): Map<string, string> {
+    const def = tableDef(table);
+    return new Map(rows.map((r) => [naturalKeyOf(def, r), JSON.stringify(def.columns.map((c) => r[c.name] ?? null))]));
+  }
+
+  it('is left out of `sync --from`, and lands with its own zone when its day is asked for', async () => {
+    // Prepare
+    const rt = await tempRuntime();
+    try {
+      await loginAll(rt, sim);
+      const truth = sim.groundTruth(spec.userId);
+      const [swim] = swimOf(truth.workout ?? []);
+      expect(swim?.tz_offset_s).toBe(0);
+
+      // Act: the window from November 1, then the scheduled sync
+      await syncUsers(rt, { quiet: true, http: FAST_HTTP, clock: () => at('12:00'), from: FROM });
+      await syncUsers(rt, { quiet: true, http: FAST_HTTP, clock: () => at('12:16') });
+
+      // Assess: every workout row in the lake is the vendor's, and the swim is not one of them yet
+      for (const table of ['workout', 'workout_sample'] as const) {
+        const want = byKey(table, truth[table] ?? []);
+        const lake = await lakeRows(rt.lakeDir, table, spec.userId);
+        expect(lake.length).toBeGreaterThan(0);
+        for (const [key, row] of byKey(table, lake)) expect(row, `${table} ${key}`).toBe(want.get(key));
+        expect(swimOf(lake)).toEqual([]);
+      }
+
+      // Act: the day before is asked for
+      await syncUsers(rt, { quiet: true, http: FAST_HTTP, clock: () => at('12:30'), from: DAY_BEFORE });
+
+      // Assess: the swim is there, placed with the zone of its day
+      const lake = await lakeRows(rt.lakeDir, 'workout', spec.userId);
+      expect(swimOf(lake).map((r) => [r.trackid, r.tz_offset_s])).toEqual([[swim?.trackid, 0]]);
+      const want = byKey('workout', truth.workout ?? []);
+      for (const [key, row] of byKey('workout', lake)) expect(row, `workout ${key}`).toBe(want.get(key));
+    } finally {
+      await rt.cleanup();
+    }
+  });
+});
