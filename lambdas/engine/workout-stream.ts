@@ -34,7 +34,7 @@ export async function syncWorkoutStream(s: StreamRun): Promise<void> {
   s.sr.windows++;
   await closeAnsweredLists(s, listed.items.length);
   await loadZonesOf(s, listed.items);
-  const items = itemsInRange(s, listed.items);
+  const items = itemsInRange(s, listed.items, cursor);
   const batch = await storeHistory(s, listed, items, cursor?.lastTrackId);
   batch.movesCursor = fetchMovesCursor(cursor?.lastTrackId, stopBefore, run.req.to !== undefined);
   await fetchDetails(batch, items);
@@ -104,20 +104,34 @@ async function loadZonesOf(s: StreamRun, items: readonly WorkoutRef[]): Promise<
 }
 
 /**
- * The listed workouts of the request's days. The list is asked from a day before `from` (a workout just after
- * local midnight east of UTC starts the UTC day before), so it can hold workouts of the day before `from`: those
- * are left out, by their local date in the zone the summaries give. Kept, such a workout would be placed with
- * `from`'s zone when the day before it is not in the lake, wrong when the zone changed that night, and never
- * placed again, since later syncs list from the cursor (chaos history-local-zepp seed 39). Up to `to`, a day's
- * margin is kept: those workouts are listed again, and placed again, by the next sync.
+ * The listed workouts of the days the band data was asked for. The list reaches before them: it is asked from a
+ * day before `from` (a workout just after local midnight east of UTC starts the UTC day before), and a plain sync
+ * lists the days of its lag again, which can reach before the first day a history begun with `--from` asked for.
+ * A workout there has no band day of its own in the lake: it would be placed with a later day's zone, wrong when
+ * the zone changed in between, and never placed again, since later syncs list from the cursor (chaos
+ * history-local-zepp seeds 39 and 89). It is left to a sync that asks for its day. The first listing of a plain
+ * sync keeps everything (a phone-only workout before the first band day has no other chance), and so does a
+ * workout whose detail failed before. Up to `to`, a day's margin is kept: the next sync lists and places those again.
  */
-function itemsInRange(s: StreamRun, items: WorkoutRef[]): WorkoutRef[] {
-  const { req, timeline } = s.run;
+function itemsInRange(s: StreamRun, items: WorkoutRef[], cursor: Cursor | undefined): WorkoutRef[] {
+  const { req, timeline, ledger } = s.run;
   const toMs = req.to ? Date.parse(`${addDays(req.to, 1)}T00:00:00Z`) + 86_400_000 : Number.POSITIVE_INFINITY;
-  const from = req.from;
+  const from = req.from ?? (cursor?.lastTrackId !== undefined ? firstBandDay(ledger.values()) : undefined);
+  const retried = new Set(ledger.failedOf(s.stream).map((e) => e.period));
   const onOrAfterFrom = (i: WorkoutRef) =>
-    from === undefined || localDateOf(i.startMs, timeline.offsetAt(i.startMs) ?? 0) >= from;
+    from === undefined ||
+    retried.has(`track:${i.trackid}`) ||
+    localDateOf(i.startMs, timeline.offsetAt(i.startMs) ?? 0) >= from;
   return items.filter((i) => i.startMs <= toMs && onOrAfterFrom(i));
+}
+
+/** The first day the band data was ever asked for (any outcome), from the user's ledger. */
+function firstBandDay(entries: Iterable<LedgerEntry>): string | undefined {
+  let first: string | undefined;
+  for (const e of entries)
+    if (e.stream === 'band' && /^\d{4}-\d{2}-\d{2}$/.test(e.period) && (first === undefined || e.period < first))
+      first = e.period;
+  return first;
 }
 
 /** Stores the history pages in raw/ and keeps their workout rows for the listed workouts. */

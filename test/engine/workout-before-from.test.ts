@@ -2,7 +2,8 @@
 // (a workout just after local midnight east of UTC starts the UTC day before), so it also holds the day before's
 // workouts. Placed with F's zone, the only one known when the day before is not in the lake, such a workout sat
 // an hour off when the zone changed that night, and no later sync listed it again to place it right: found by the
-// chaos histories (history-local-zepp seed 39). It is left to a sync that asks for its day.
+// chaos histories (history-local-zepp seed 39). It is left to a sync that asks for its day. The same holds when
+// a later plain sync lists the days of its lag again and reaches before the day the history began (seed 89).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syncUsers } from '../../lambdas/cli/sync-command.ts';
@@ -75,6 +76,63 @@ describe('a workout on the day before --from, when the zone changed that night',
       expect(swimOf(lake).map((r) => [r.trackid, r.tz_offset_s])).toEqual([[swim?.trackid, 0]]);
       const want = byKey('workout', truth.workout ?? []);
       for (const [key, row] of byKey('workout', lake)) expect(row, `workout ${key}`).toBe(want.get(key));
+    } finally {
+      await rt.cleanup();
+    }
+  });
+});
+
+describe('a plain sync whose lag reaches before the day a --from history began', () => {
+  // Five days after the last swim: the band data's lag (three days from today) stays in November, while the
+  // workout list's lag (three days before the newest workout) reaches October 30.
+  const TODAY2 = '2026-11-06';
+  let sim: Simulator;
+  // The same trip, and a swim on each side of it: the only workouts, so the newest is within the lag of the first.
+  const spec = {
+    ...shortSimUser(TODAY2, 'lag', 14),
+    tz: [
+      { from: '2025-01-01', offsetS: 0 },
+      { from: FROM, offsetS: -3600 },
+    ],
+    workoutRate: 0,
+    swimDates: [DAY_BEFORE, FROM],
+    dataKey: 'workout-before-from-lag',
+  };
+  const at2 = (hhmm: string) => Date.parse(`${TODAY2}T${hhmm}:00Z`);
+
+  beforeAll(async () => {
+    sim = await startSimulator({ today: TODAY2, users: [spec], seed: 89 });
+  });
+  afterAll(async () => {
+    await sim.close();
+  });
+
+  it('leaves the earlier swim to the sync that asks for its day, which places it with its own zone', async () => {
+    // Prepare
+    const rt = await tempRuntime();
+    try {
+      await loginAll(rt, sim);
+      const truth = sim.groundTruth(spec.userId);
+      const swims = (truth.workout ?? []).map((r) => [r.local_date, r.tz_offset_s]);
+      expect(swims).toEqual([
+        [DAY_BEFORE, 0],
+        [FROM, -3600],
+      ]);
+
+      // Act: the history begins on November 1; the next plain sync lists the workouts of the lag again
+      await syncUsers(rt, { quiet: true, http: FAST_HTTP, clock: () => at2('12:00'), from: FROM });
+      await syncUsers(rt, { quiet: true, http: FAST_HTTP, clock: () => at2('18:00') });
+
+      // Assess: only November 1's swim, as the vendor has it
+      const placed = async () =>
+        (await lakeRows(rt.lakeDir, 'workout', spec.userId)).map((r) => [r.local_date, r.tz_offset_s]).sort();
+      expect(await placed()).toEqual([[FROM, -3600]]);
+
+      // Act: October 31 is asked for
+      await syncUsers(rt, { quiet: true, http: FAST_HTTP, clock: () => at2('18:30'), from: DAY_BEFORE });
+
+      // Assess
+      expect(await placed()).toEqual(swims);
     } finally {
       await rt.cleanup();
     }
