@@ -5,6 +5,7 @@
 import { AuthExpiredError } from '../lambdas/core/errors.ts';
 import { planSyncWindows, type SyncWindow } from '../lambdas/core/plan.ts';
 import type { RawRecord } from '../lambdas/core/raw-records.ts';
+import { STREAM_GROUPS } from '../lambdas/core/streams.ts';
 import { addDays } from '../lambdas/core/time.ts';
 import type { HttpOptions } from '../lambdas/sources/http.ts';
 import type { WindowedStream } from '../lambdas/sources/source.ts';
@@ -58,7 +59,9 @@ export async function fetchYearCorpus(sim: Simulator, spec: SimUserSpec, today: 
   const source = new ZeppSource(api, login.userId);
   const windows = planSyncWindows({ today, lagDays: 3, firstDate: spec.firstDate });
   const band: RawRecord[] = [];
-  const events: YearCorpus['events'] = { stress: [], spo2: [], pai: [], readiness: [] };
+  const events = Object.fromEntries(
+    STREAM_GROUPS.events.map((stream) => [stream, [] as RawRecord[]]),
+  ) as YearCorpus['events'];
   for (const w of windows) {
     band.push(...(await source.fetchWindow('band', w)));
     for (const stream of Object.keys(events) as (keyof typeof events)[]) {

@@ -12,8 +12,8 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { loginZepp, syncUsers } from '../lambdas/cli/sync-command.ts';
 import { redact } from '../lambdas/core/errors.ts';
-import { STREAM_TABLES, type StreamName } from '../lambdas/core/ports.ts';
 import { naturalKeyOf, type Row, type TableName, type TableRows, tableDef } from '../lambdas/core/schema-registry.ts';
+import { STREAM_TABLES, type StreamName, WINDOWED_STREAMS } from '../lambdas/core/streams.ts';
 import { addDays } from '../lambdas/core/time.ts';
 import type { EngineDeps, SyncReport } from '../lambdas/engine/sync-engine.ts';
 import { parquetCodec, type Runtime } from '../lambdas/runtime/local.ts';
@@ -568,7 +568,7 @@ export async function countFailedLedger(rt: ChaosRuntime, userId: string): Promi
   return (await rt.state.listLedger(userId)).filter((e) => e.status === 'failed' || e.status === 'auth_failed').length;
 }
 
-const WINDOWED: readonly StreamName[] = ['band', 'stress', 'spo2', 'pai', 'readiness'];
+const WINDOWED: readonly StreamName[] = WINDOWED_STREAMS;
 
 /**
  * Days of ground truth that are neither in the lake, nor named `failed`/`auth_failed` in the ledger, nor still

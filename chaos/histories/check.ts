@@ -10,8 +10,9 @@
 // - every webhook notification acknowledged for an existing person had its window run by a worker.
 
 import { syncUsers } from '../../lambdas/cli/sync-command.ts';
-import { type LedgerEntry, STREAM_TABLES, STREAMS, type StreamName } from '../../lambdas/core/ports.ts';
+import type { LedgerEntry } from '../../lambdas/core/ports.ts';
 import { naturalKeyOf, type Row, type TableName, tableDef } from '../../lambdas/core/schema-registry.ts';
+import { STREAM_TABLES, STREAMS, type StreamName, WINDOWED_STREAMS } from '../../lambdas/core/streams.ts';
 import { DATA_TABLES } from '../../test/support/local-lake.ts';
 import { CHAOS_HTTP } from '../harness.ts';
 import type { ScenarioOutcome } from '../scenario.ts';
@@ -21,7 +22,7 @@ import { errorLine } from './commands.ts';
 import { added, type HistoryModel, owedDays, type PersonModel, syncStarted } from './model.ts';
 import type { World } from './world.ts';
 
-const WINDOWED: readonly StreamName[] = ['band', 'stress', 'spo2', 'pai', 'readiness'];
+const WINDOWED: readonly StreamName[] = WINDOWED_STREAMS;
 
 /** The ledger entries left failed / auth_failed for people who exist (what `status` would tell them). */
 export async function countFailed(w: World, m: HistoryModel): Promise<number> {

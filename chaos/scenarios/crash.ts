@@ -5,7 +5,7 @@
 // the queue would, and the lake is measured against the ground truth.
 
 import { LeaseHeldError } from '../../lambdas/core/errors.ts';
-import type { StreamName } from '../../lambdas/core/ports.ts';
+import { STREAMS, type StreamName, WINDOWED_STREAMS } from '../../lambdas/core/streams.ts';
 import type { SyncReport } from '../../lambdas/engine/sync-engine.ts';
 import { Rng } from '../../sim/people/users.ts';
 import {
@@ -31,8 +31,8 @@ export const LEASE_TTL_MS = 3_000;
 const EXPIRY_GRACE_MS = 5_000;
 const RUNS = 5;
 
-const WINDOWED: readonly StreamName[] = ['band', 'stress', 'spo2', 'pai', 'readiness'];
-const ALL: readonly StreamName[] = ['band', 'workouts', ...WINDOWED.slice(1)];
+const WINDOWED: readonly StreamName[] = WINDOWED_STREAMS;
+const ALL: readonly StreamName[] = STREAMS;
 
 export interface CrashDetails {
   outcome: ScenarioOutcome;

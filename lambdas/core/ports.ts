@@ -2,21 +2,13 @@
 // adapters (S3, DynamoDB, Secrets Manager) implement the same interfaces, so one engine runs everywhere.
 
 import type { Row, TableName } from './schema-registry.ts';
+import type { StreamName } from './streams.ts';
 
-export type SourceId = 'zepp' | 'huami-open';
+/** A source's name, as sources/registry.ts lists them (`zepp`, `huami-open`); core names no vendor. */
+export type SourceId = string;
 
-/** A stream is one kind of vendor fetch with its own cursor; `band` feeds four tables, `workouts` four. */
-export const STREAMS = ['band', 'workouts', 'stress', 'spo2', 'pai', 'readiness'] as const;
-export type StreamName = (typeof STREAMS)[number];
-
-export const STREAM_TABLES: Readonly<Record<StreamName, readonly TableName[]>> = {
-  band: ['activity_minute', 'daily_summary', 'sleep_session', 'sleep_stage'],
-  workouts: ['workout', 'workout_sample', 'workout_pause', 'workout_lap'],
-  stress: ['stress'],
-  spo2: ['spo2'],
-  pai: ['pai'],
-  readiness: ['readiness'],
-};
+// The streams are listed once, in streams.ts; these names stay for the ports' many importers.
+export { STREAM_TABLES, STREAMS, type StreamName } from './streams.ts';
 
 // ---------------------------------------------------------------- object store (S3 or a folder)
 

@@ -7,7 +7,7 @@
 // with the window in `params`): everything here reads both.
 
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { SourceId, StreamName } from './ports.ts';
+import type { SourceId } from './ports.ts';
 import { assertValidUserId } from './user-id.ts';
 
 export interface RawRecord {
@@ -52,33 +52,6 @@ export function windowOfRecord(raw: RawRecord): { from: string; to: string } | u
   const from = raw.params?.from;
   const to = raw.params?.to;
   return typeof from === 'string' && typeof to === 'string' ? { from, to } : undefined;
-}
-
-/** The stream each endpoint's responses belong to (both sources; every endpoint ever written to raw/). */
-const ENDPOINT_STREAMS: Readonly<Record<string, StreamName>> = {
-  band_data: 'band',
-  activities: 'band',
-  sleep: 'band',
-  'sleep-hourly': 'band',
-  minutes: 'band',
-  'events/all_day_stress': 'stress',
-  'events/blood_oxygen': 'spo2',
-  'events/PaiHealthInfo': 'pai',
-  PaiSummary: 'pai',
-  'events/readiness': 'readiness',
-  workout_history: 'workouts',
-  sports: 'workouts',
-  workout_detail: 'workouts',
-  sportDetail: 'workouts',
-};
-
-export function streamOfEndpoint(endpoint: string): StreamName | undefined {
-  return ENDPOINT_STREAMS[endpoint];
-}
-
-/** Responses that hold one workout's series (keyed by trackid), as opposed to workout lists. */
-export function isWorkoutDetail(endpoint: string): boolean {
-  return endpoint === 'workout_detail' || endpoint === 'sportDetail';
 }
 
 export function encodeRawRecord(raw: RawRecord): Uint8Array {

@@ -22,6 +22,7 @@ import { createHash } from 'node:crypto';
 import { MalformedPayloadError } from './errors.ts';
 import type { NotificationSyncPlan } from './notification.ts';
 import { STREAMS, type StreamName, type UserRecord } from './ports.ts';
+import { STREAM_GROUPS, type StreamGroup } from './streams.ts';
 import { isValidUserId } from './user-id.ts';
 
 export type SyncReason = 'schedule' | 'webhook' | 'manual';
@@ -40,13 +41,7 @@ export interface PlannedMessage {
   message: SyncMessage;
 }
 
-export const STREAM_GROUPS = {
-  band: ['band'],
-  workouts: ['workouts'],
-  events: ['stress', 'spo2', 'pai', 'readiness'],
-} as const satisfies Record<string, readonly StreamName[]>;
-
-export type StreamGroup = keyof typeof STREAM_GROUPS;
+export { STREAM_GROUPS, type StreamGroup };
 const GROUP_NAMES = Object.keys(STREAM_GROUPS) as StreamGroup[];
 
 /** The given streams split by group, in group order; groups without any of them are left out. */

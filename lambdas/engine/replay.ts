@@ -13,13 +13,7 @@
 import { monthsBetween } from '../core/plan.ts';
 import type { ObjectStore } from '../core/ports.ts';
 import { STREAM_TABLES } from '../core/ports.ts';
-import {
-  decodeRawRecord,
-  isWorkoutDetail,
-  type RawRecord,
-  streamOfEndpoint,
-  windowOfRecord,
-} from '../core/raw-records.ts';
+import { decodeRawRecord, type RawRecord, windowOfRecord } from '../core/raw-records.ts';
 import {
   monthObjectKey,
   naturalKeyOf,
@@ -31,7 +25,7 @@ import {
 } from '../core/schema-registry.ts';
 import { addDays, eachDay, localDateOf } from '../core/time.ts';
 import { assertValidUserId } from '../core/user-id.ts';
-import type { RawDecoderLookup } from '../sources/source.ts';
+import type { EndpointRole, RawDecoderLookup } from '../sources/source.ts';
 import { decodeRaw } from './decode-raw.ts';
 import { type ParquetCodec, replaceMonthObject } from './lake-writer.ts';
 import { type LeaseOptions, UserLease } from './lease.ts';
@@ -43,7 +37,7 @@ export interface ReplayOptions {
   userId: string;
   /** The per-user lease sync takes too: a replay never runs beside a sync (or another replay) of the user. */
   lease: LeaseOptions;
-  /** The decoder of each source (sources/registry.ts rawDecoderOf): a user's raw records may span sources. */
+  /** The reader of each source (sources/registry.ts rawDecoderOf): a user's raw records may span sources. */
   decoders: RawDecoderLookup;
   /** Keep only rows whose local_date is in [from, to]; the rows and month objects outside are left as they are. */
   from?: string;
@@ -160,9 +154,9 @@ class Replay {
     this.total = records.length;
     this.indexCoverage(records);
     await this.listExisting();
-    const streamOf = (h: Held) => streamOfEndpoint(h.raw.endpoint);
+    const streamOf = (h: Held) => this.roleOf(h.raw)?.stream;
     for (const h of records) {
-      if (streamOf(h) === undefined) this.reject(h, `no stream reads endpoint ${h.raw.endpoint}`);
+      if (streamOf(h) === undefined) this.reject(h, `no stream of ${h.raw.source} reads endpoint ${h.raw.endpoint}`);
     }
     await this.replayWindowed(
       records.filter((h) => streamOf(h) === 'band'),
@@ -173,8 +167,8 @@ class Replay {
       EVENT_TABLES,
     );
     const workouts = records.filter((h) => streamOf(h) === 'workouts');
-    await this.replayWorkoutRows(workouts.filter((h) => !isWorkoutDetail(h.raw.endpoint)));
-    await this.replayWorkoutSamples(workouts.filter((h) => isWorkoutDetail(h.raw.endpoint)));
+    await this.replayWorkoutRows(workouts.filter((h) => !this.roleOf(h.raw)?.detail));
+    await this.replayWorkoutSamples(workouts.filter((h) => this.roleOf(h.raw)?.detail));
     await this.deleteEmptied();
     this.opts.onProgress?.({ phase: 'decode', done: this.total, total: this.total });
     this.report.rejects = [...this.rejects];
@@ -197,9 +191,10 @@ class Replay {
 
   private indexCoverage(records: readonly Held[]): void {
     for (const { raw } of records) {
-      const stream = streamOfEndpoint(raw.endpoint);
+      const role = this.roleOf(raw);
+      const stream = role?.stream;
       if (stream === 'workouts') {
-        if (isWorkoutDetail(raw.endpoint)) this.detailTrackids.add(trackidOf(raw));
+        if (role?.detail) this.detailTrackids.add(trackidOf(raw));
         continue;
       }
       const w = windowOfRecord(raw);
@@ -259,6 +254,12 @@ class Replay {
     return false;
   }
 
+  /** What a stored response is, by its source's endpoint list (undefined: no registered source reads it). */
+  private roleOf(raw: RawRecord): EndpointRole | undefined {
+    const endpoints = this.opts.decoders(raw.source)?.endpoints;
+    return endpoints && Object.hasOwn(endpoints, raw.endpoint) ? endpoints[raw.endpoint] : undefined;
+  }
+
   private reject(h: Held, message: string): void {
     this.rejects.add(`${h.raw.key}: ${message}`);
   }
@@ -269,7 +270,7 @@ class Replay {
         userId: this.userId,
         source: h.raw.source,
         tzOffsetAt: this.timeline.offsetAt,
-        decode: this.opts.decoders(h.raw.source),
+        decode: this.opts.decoders(h.raw.source)?.decode,
       });
       for (const rej of out.rejects) this.reject(h, rej.message);
       return out.rows;

@@ -1,157 +1,30 @@
-// The sources, listed once: how a user's SyncSource is opened from their stored tokens, each source's raw
-// decoder and token renewal. The runtime, the handlers and the CLI take them from here and hand them to the
-// engine, which imports no vendor. (Issue 16 stage B moves the vendor halves below into the vendor folders and
-// makes this the only list of sources and streams.)
-//
-// A Zepp app token is re-minted from the login token when the API rejects it (never a fresh password login,
-// which can log the phone out).
+// The sources, listed once. Each vendor's folder exports its plug-in (sources/<vendor>/plugin.ts): how a user's
+// SyncSource is opened from their stored tokens, how a replay reads its stored responses, its token renewal. The
+// runtime, the handlers and the CLI take them from here and hand them to the engine, which imports no vendor.
+// Adding a vendor is its folder and one line below (docs/decisions/0015-streams-and-sources-listed-once.md).
 
-import { AuthExpiredError, LoginError } from '../core/errors.ts';
 import type { TokenStore, UserTokens } from '../core/ports.ts';
-import type { HttpOptions } from './http.ts';
-import { HuamiOpenApi, type HuamiOpenAuth } from './huami-open/client.ts';
-import { decodeHuamiOpenRaw } from './huami-open/decode-raw.ts';
-import { HuamiOpenSource } from './huami-open/source.ts';
-import { createStoredTokenAuth, type HuamiOpenTokens, huamiOpenTokenRenewer } from './huami-open/stored-tokens.ts';
+import { huamiOpenPlugin } from './huami-open/plugin.ts';
+import type { HuamiOpenTokens } from './huami-open/stored-tokens.ts';
 import type {
   OpenSourceOptions,
-  RawDecoder,
   RawDecoderLookup,
-  SourceOpener,
+  SourcePlugin,
   SyncSource,
+  TokenRenewalSettings,
   TokenRenewer,
 } from './source.ts';
-import { remintAppToken, ZeppApi } from './zepp/client.ts';
-import { decodeZeppRaw } from './zepp/decode-raw.ts';
-import { ZeppSource } from './zepp/source.ts';
-import { zeppTokenRenewer } from './zepp/token-renewer.ts';
+import { zeppPlugin } from './zepp/plugin.ts';
 
-export type { HuamiOpenTokens };
+export type { HuamiOpenTokens, TokenRenewalSettings };
+export { openZeppSource } from './zepp/plugin.ts';
 
-/** A sync renews an access token that expires within this (they live 90 days; a sync step lasts minutes). */
-const SYNC_RENEW_MARGIN_MS = 5 * 60_000;
+const SOURCES: readonly SourcePlugin[] = [zeppPlugin, huamiOpenPlugin];
 
-const factories = new Map<string, SourceOpener>();
+const byId = new Map<string, SourcePlugin>(SOURCES.map((p) => [p.id, p]));
 
-export function registerSourceFactory(source: string, f: SourceOpener): void {
-  factories.set(source, f);
-}
-
-export function openZeppSource(
-  userId: string,
-  tokens: UserTokens,
-  store: TokenStore,
-  opts: OpenSourceOptions = {},
-): SyncSource {
-  let current = tokens;
-  const hosts = { base: opts.host ?? tokens.host };
-  const api = new ZeppApi({
-    userId: tokens.vendorUserId,
-    hosts,
-    http: opts.http,
-    auth: {
-      async current() {
-        if (!current.appToken) throw new AuthExpiredError(`user ${userId} has no app token; run zepp-lake login`);
-        return current.appToken;
-      },
-      async refresh() {
-        try {
-          current = await remintStoredAppToken({ userId, using: current, store, hosts, opts });
-          return current.appToken as string;
-        } catch (err) {
-          if (err instanceof LoginError || err instanceof AuthExpiredError) {
-            throw new AuthExpiredError(`the login token of user ${userId} no longer works; run zepp-lake login again`, {
-              cause: err,
-            });
-          }
-          throw err;
-        }
-      },
-    },
-  });
-  return new ZeppSource(api, userId, opts.clock);
-}
-
-registerSourceFactory('zepp', openZeppSource);
-
-/**
- * A fresh app token for a user whose token the API just refused, without losing a newer stored set: the stored
- * tokens are read first, and when they already hold another app token (the refresher re-minted it, or the person
- * logged in again in another terminal) that one is used; otherwise the stored login token mints one, written only
- * over the version it was minted from. A lost race re-reads and uses the winner's tokens.
- */
-async function remintStoredAppToken(args: {
-  userId: string;
-  using: UserTokens;
-  store: TokenStore;
-  hosts: { base?: string };
-  opts: OpenSourceOptions;
-}): Promise<UserTokens> {
-  const { userId, using, store, hosts, opts } = args;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const stored = await store.getCurrent(userId);
-    const tokens = stored?.tokens ?? using;
-    if (tokens.appToken && tokens.appToken !== using.appToken) return tokens;
-    if (!tokens.loginToken) throw new AuthExpiredError(`user ${userId} has no login token; run zepp-lake login`);
-    const appToken = await remintAppToken(tokens.loginToken, hosts, opts.http);
-    const next = { ...tokens, appToken, appTokenIssuedAt: (opts.clock ?? Date.now)() };
-    if (!stored) {
-      await store.put(userId, next);
-      return next;
-    }
-    if (await store.putIfCurrent(userId, next, stored.version)) return next;
-  }
-  throw new AuthExpiredError(`the tokens of user ${userId} kept changing while a new app token was minted; sync again`);
-}
-
-/**
- * The official API: an OAuth2 access token taken from the stored set before each call and renewed ahead of
- * expiry (and once on a 401) by renewHuamiOpenTokens, under the lease the sync holds, so the refresh token's
- * rotation never races another process. The client secret comes from the stored tokens, else env
- * HUAMI_CLIENT_SECRET; it is never printed.
- */
-export function openHuamiOpenSource(
-  userId: string,
-  tokens: UserTokens,
-  store: TokenStore,
-  opts: OpenSourceOptions = {},
-): SyncSource {
-  const initial = tokens as HuamiOpenTokens;
-  const clientSecret = initial.clientSecret ?? process.env.HUAMI_CLIENT_SECRET;
-  const base = opts.host ?? initial.host;
-  const hosts = base ? { base } : undefined;
-  const { accessToken, refreshToken, clientId } = initial;
-  let auth: HuamiOpenAuth;
-  if (accessToken && refreshToken && clientId && clientSecret) {
-    auth = createStoredTokenAuth({
-      userId,
-      tokens: store,
-      initial,
-      renew: {
-        // Token expiry is a wall-clock instant at the vendor, whatever clock stamps the raw records.
-        now: Date.now,
-        marginMs: SYNC_RENEW_MARGIN_MS,
-        clientSecret,
-        ...(opts.http ? { http: opts.http } : {}),
-        ...(opts.host ? { host: opts.host } : {}),
-      },
-    });
-  } else {
-    // Missing credentials fail the first call as an auth failure, so the ledger says auth_failed for the user.
-    const message =
-      accessToken && refreshToken && clientId
-        ? `no client secret for user ${userId}: set HUAMI_CLIENT_SECRET or run zepp-lake users add again`
-        : `user ${userId} has no huami-open tokens; run zepp-lake users add --source huami-open`;
-    const fail = async (): Promise<string> => {
-      throw new AuthExpiredError(message);
-    };
-    auth = { current: fail, refresh: fail };
-  }
-  const api = new HuamiOpenApi(auth, { hosts, http: opts.http });
-  return new HuamiOpenSource(api, userId, { tzOffsetS: opts.tzOffsetS, clock: opts.clock });
-}
-
-registerSourceFactory('huami-open', openHuamiOpenSource);
+/** The names of the registered sources (the CLI's --source choices, the token store's check). */
+export const SOURCE_IDS: readonly string[] = SOURCES.map((p) => p.id);
 
 export function openSource(
   userId: string,
@@ -159,51 +32,16 @@ export function openSource(
   store: TokenStore,
   opts?: OpenSourceOptions,
 ): SyncSource {
-  const f = factories.get(tokens.source);
-  if (!f) throw new Error(`no sync source for ${tokens.source}`);
-  return f(userId, tokens, store, opts);
+  const plugin = byId.get(tokens.source);
+  if (!plugin) throw new Error(`no sync source for ${tokens.source}`);
+  return plugin.open(userId, tokens, store, opts);
 }
 
-const rawDecoders = new Map<string, RawDecoder>([
-  ['zepp', decodeZeppRaw],
-  ['huami-open', decodeHuamiOpenRaw],
-]);
-
-/** The raw decoder of a source by name; undefined for a source nobody registered. */
-export const rawDecoderOf: RawDecoderLookup = (source) => rawDecoders.get(source);
-
-/** Lets another source register its decoder. */
-export function registerRawDecoder(source: string, decoder: RawDecoder): void {
-  rawDecoders.set(source, decoder);
-}
-
-export interface TokenRenewalSettings {
-  tokens: TokenStore;
-  clock: () => number;
-  http?: HttpOptions;
-  /** Re-mint a Zepp app token older than this (the API gives them 30 days). Default 7 days. */
-  zeppMaxAgeMs?: number;
-  /** Refresh a huami-open access token that expires within this (they live 90 days). Default 7 days. */
-  oauthMarginMs?: number;
-  /** The partner app's client secret when the stored tokens do not carry one. */
-  huamiClientSecret?: string;
-}
+/** The reader of a source's stored responses by name; undefined for a source nobody registered. */
+export const rawDecoderOf: RawDecoderLookup = (source) => byId.get(source)?.reader;
 
 /** Each source's token renewal with these settings, by source name (the token refresher's lookup). */
 export function tokenRenewers(settings: TokenRenewalSettings): (source: string) => TokenRenewer | undefined {
-  const { tokens, clock, http } = settings;
-  const renewers = new Map<string, TokenRenewer>([
-    ['zepp', zeppTokenRenewer({ tokens, clock, http, maxAgeMs: settings.zeppMaxAgeMs })],
-    [
-      'huami-open',
-      huamiOpenTokenRenewer({
-        tokens,
-        clock,
-        http,
-        marginMs: settings.oauthMarginMs,
-        clientSecret: settings.huamiClientSecret,
-      }),
-    ],
-  ]);
+  const renewers = new Map<string, TokenRenewer>(SOURCES.map((p) => [p.id, p.renewer(settings)]));
   return (source) => renewers.get(source);
 }

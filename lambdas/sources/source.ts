@@ -4,9 +4,10 @@
 // never speaks HTTP itself. sources/registry.ts lists them.
 
 import type { SyncWindow } from '../core/plan.ts';
-import type { DecodeContext, SourceId, StreamName, TokenStore, UserTokens } from '../core/ports.ts';
+import type { DecodeContext, SourceId, TokenStore, UserTokens } from '../core/ports.ts';
 import type { RawRecord } from '../core/raw-records.ts';
 import type { TableRows } from '../core/schema-registry.ts';
+import { STREAMS, type StreamName } from '../core/streams.ts';
 import type { HttpOptions } from './http.ts';
 
 export type WindowedStream = Exclude<StreamName, 'workouts'>;
@@ -50,8 +51,28 @@ export interface SyncSource {
 /** Pure decoding of a stored raw record, shared by sync and replay. */
 export type RawDecoder = (raw: RawRecord, ctx: DecodeContext) => DecodedRaw;
 
-/** The decoder of a source by its name (a replay meets the raw records of every source a user had). */
-export type RawDecoderLookup = (source: string) => RawDecoder | undefined;
+/** What the responses of one endpoint are: the stream they feed, and whether each holds one workout's series. */
+export interface EndpointRole {
+  stream: StreamName;
+  /** A workout detail (keyed by trackid), as opposed to a workout list. */
+  detail?: boolean;
+}
+
+/** How a replay reads one source's stored responses: its decoder, and the role of every endpoint it writes. */
+export interface RawReader {
+  decode: RawDecoder;
+  /** Every endpoint the source writes (or ever wrote) to raw/: a stored response of another is refused. */
+  endpoints: Readonly<Record<string, EndpointRole>>;
+}
+
+/** The reader of a source by its name (a replay meets the raw records of every source a user had). */
+export type RawDecoderLookup = (source: string) => RawReader | undefined;
+
+/** The streams a source's endpoints feed, in the registry's order: a source offers what it fetches. */
+export function streamsOfEndpoints(endpoints: Readonly<Record<string, EndpointRole>>): StreamName[] {
+  const fed = new Set(Object.values(endpoints).map((e) => e.stream));
+  return STREAMS.filter((s) => fed.has(s));
+}
 
 export interface OpenSourceOptions {
   http?: HttpOptions;
@@ -85,4 +106,31 @@ export interface TokenRenewer {
   isDue(tokens: UserTokens): boolean;
   /** Renews the user's stored tokens if they are still due; the caller holds the user's lease. */
   renew(userId: string, seen: UserTokens): Promise<TokenRenewal>;
+}
+
+/** What the token refresher hands every source's renewal; each takes the settings it has a use for. */
+export interface TokenRenewalSettings {
+  tokens: TokenStore;
+  clock: () => number;
+  http?: HttpOptions;
+  /** Re-mint a Zepp app token older than this (the API gives them 30 days). Default 7 days. */
+  zeppMaxAgeMs?: number;
+  /** Refresh a huami-open access token that expires within this (they live 90 days). Default 7 days. */
+  oauthMarginMs?: number;
+  /** The partner app's client secret when the stored tokens do not carry one. */
+  huamiClientSecret?: string;
+}
+
+/**
+ * Everything the registry needs of one vendor, exported by the vendor's folder (`sources/<vendor>/plugin.ts`):
+ * adding a vendor is that folder and one line in sources/registry.ts.
+ */
+export interface SourcePlugin {
+  id: SourceId;
+  /** Opens a user's SyncSource from their stored tokens. */
+  open: SourceOpener;
+  /** How a replay reads the source's stored responses. */
+  reader: RawReader;
+  /** The source's token renewal for the token refresher. */
+  renewer(settings: TokenRenewalSettings): TokenRenewer;
 }

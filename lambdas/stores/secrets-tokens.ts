@@ -18,12 +18,11 @@ import {
   ResourceNotFoundException,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import type { SourceId, TokenStore, UserTokens, VersionedTokens } from '../core/ports.ts';
+import type { TokenStore, UserTokens, VersionedTokens } from '../core/ports.ts';
 import { isValidUserId } from '../core/user-id.ts';
 
 const DEFAULT_PREFIX = 'zepp-lake/users/';
 const DEFAULT_CACHE_TTL_MS = 60_000;
-const SOURCES: readonly SourceId[] = ['zepp', 'huami-open'];
 
 export interface SecretsManagerTokenStoreOptions {
   client: SecretsManagerClient;
@@ -227,7 +226,8 @@ function parseTokens(secretString: string, userId: string): UserTokens {
     throw new TokenStoreError(`secret for user ${userId} is not a JSON object`);
   }
   const record = value as Record<string, unknown>;
-  if (!SOURCES.includes(record.source as SourceId)) {
+  // Which sources exist is the source registry's to say (an unknown one is refused when its source is opened).
+  if (typeof record.source !== 'string' || record.source === '') {
     throw new TokenStoreError(`secret for user ${userId} has no valid "source" field`);
   }
   if (typeof record.vendorUserId !== 'string') {

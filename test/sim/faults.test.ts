@@ -60,11 +60,10 @@ describe('simulator faults', () => {
 
   it('answers slower than a client timeout', async () => {
     sim.setFaults('slow:once,slow-ms:1500');
-    const started = Date.now();
+    // The client's 200 ms timeout fires before the 1.5 s answer: the fetch rejects (no timed assertion).
     await expect(
       fetch(`${sim.url}${BAND}`, { headers: { apptoken: bob.appToken }, signal: AbortSignal.timeout(200) }),
-    ).rejects.toThrow();
-    expect(Date.now() - started).toBeLessThan(1400);
+    ).rejects.toThrow(/abort|timeout/i);
     expect((await getJson(sim, BAND, bob)).body.code).toBe(1);
     expect(sim.stats().faults.slow).toBeGreaterThanOrEqual(1);
   });

@@ -6,16 +6,17 @@
 // what was fetched (`raw/huami-open/<resource>/user-<id>/<YYYY-MM>/<from>_<to>.json.gz`, sports by month,
 // sportDetail by trackId) before anything decodes it.
 //
-// What the official API does not have stays out of `streams`: it documents no SpO2 or readiness resource
-// (only events/{eventType} with PaiHealthInfo as its example), so spo2 and readiness are not synced from it.
+// What the official API does not have stays out of `streams` (endpoints.ts): it documents no SpO2 or readiness
+// resource (only events/{eventType} with PaiHealthInfo as its example), so spo2 and readiness are not synced from it.
 
 import { AuthExpiredError, MalformedPayloadError } from '../../core/errors.ts';
 import { monthEnd, monthStart, monthsBetween, type SyncWindow } from '../../core/plan.ts';
 import { type RawRecord, rawKey, windowRawName } from '../../core/raw-records.ts';
 import { addDays, localDateOf } from '../../core/time.ts';
-import type { SyncSource, WindowedStream, WorkoutRef } from '../source.ts';
+import { type SyncSource, streamsOfEndpoints, type WindowedStream, type WorkoutRef } from '../source.ts';
 import type { HuamiOpenApi, HuamiOpenApiResource, HuamiOpenParams, RawResponse } from './client.ts';
 import { decodeHuamiOpenRaw } from './decode-raw.ts';
+import { HUAMI_OPEN_RAW_ENDPOINTS } from './endpoints.ts';
 
 /** Where the first-day probe starts: before it, no Huami band synced data to this API. */
 const FIRST_PROBED_DAY = '2015-01-01';
@@ -42,7 +43,7 @@ function itemsOf(res: RawResponse, what: string): Record<string, unknown>[] {
 
 export class HuamiOpenSource implements SyncSource {
   readonly source = 'huami-open' as const;
-  readonly streams = ['band', 'workouts', 'stress', 'pai'] as const;
+  readonly streams = streamsOfEndpoints(HUAMI_OPEN_RAW_ENDPOINTS);
   readonly decode = decodeHuamiOpenRaw;
   private readonly clock: () => number;
 

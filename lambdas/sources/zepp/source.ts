@@ -7,17 +7,10 @@ import type { SyncWindow } from '../../core/plan.ts';
 import { type RawRecord, rawKey, windowRawName } from '../../core/raw-records.ts';
 import { parseDate } from '../../core/time.ts';
 import type { RawResponse } from '../http.ts';
-import type { SyncSource, WindowedStream, WorkoutRef } from '../source.ts';
+import { type SyncSource, streamsOfEndpoints, type WindowedStream, type WorkoutRef } from '../source.ts';
 import type { ZeppApi } from './client.ts';
 import { decodeZeppRaw } from './decode-raw.ts';
-
-const EVENT_TYPES: Record<WindowedStream, string | undefined> = {
-  band: undefined,
-  stress: 'all_day_stress',
-  spo2: 'blood_oxygen',
-  pai: 'PaiHealthInfo',
-  readiness: 'readiness',
-};
+import { ZEPP_ENDPOINTS, ZEPP_EVENT_TYPES } from './endpoints.ts';
 
 /** Events are asked for by instant; pad a day so every UTC offset (-12 h .. +14 h) is covered. */
 const PAD_MS = 86_400_000;
@@ -26,7 +19,7 @@ const MAX_EVENT_PAGES = 50;
 
 export class ZeppSource implements SyncSource {
   readonly source = 'zepp' as const;
-  readonly streams = ['band', 'workouts', 'stress', 'spo2', 'pai', 'readiness'] as const;
+  readonly streams = streamsOfEndpoints(ZEPP_ENDPOINTS);
   readonly decode = decodeZeppRaw;
 
   constructor(
@@ -55,7 +48,7 @@ export class ZeppSource implements SyncSource {
       const res = await this.api.getBandData(w.from, w.to, 'detail');
       return [this.record('band_data', windowRawName(w), res, { from: w.from, to: w.to })];
     }
-    const eventType = EVENT_TYPES[stream];
+    const eventType = ZEPP_EVENT_TYPES[stream];
     if (!eventType) throw new Error(`zepp has no stream ${stream}`);
     const toMs = parseDate(w.to) + 2 * PAD_MS - 1;
     let fromMs = parseDate(w.from) - PAD_MS;

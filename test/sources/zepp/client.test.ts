@@ -266,11 +266,11 @@ describe('ZeppApi data calls', () => {
   it('aborts an answer slower than timeoutMs and retries it', async () => {
     server.script('GET', BAND, slow(3_000, json(200, LEGACY_OK)), json(200, LEGACY_OK));
     const http = fastHttp({ timeoutMs: 100 });
-    const started = Date.now();
     const res = await api(http).getBandData('2021-08-07', '2021-08-07');
     expect(res.body).toEqual(LEGACY_OK);
-    expect(Date.now() - started).toBeLessThan(2_500);
+    // Aborted, not waited for: the retry names the timeout, and the second call answered (no timed assertion).
     expect(http.retries[0]?.reason).toMatch(/timeout after 100 ms/);
+    expect(server.hits(BAND)).toHaveLength(2);
   });
 
   it('retries a truncated JSON body and returns the next complete one', async () => {
@@ -546,11 +546,13 @@ describe('loginWithPassword', () => {
     server.script(
       'POST',
       '/acct/v2/client/login',
-      slow(1_000, json(200, LOGIN_OK)),
+      slow(10_000, json(200, LOGIN_OK)),
       json(400, { error_code: '0106' }),
       json(200, LOGIN_OK),
     );
-    const login = await loginWithPassword(EMAIL, PASSWORD, hosts(), fastHttp({ timeoutMs: 100 }));
+    // Only the first exchange outlasts the timeout: 2 s leaves the other calls room on a loaded machine (at 100 ms
+    // a slow redirect timed out too and was asked again).
+    const login = await loginWithPassword(EMAIL, PASSWORD, hosts(), fastHttp({ timeoutMs: 2_000 }));
     expect(login.appToken).toBe(APP_TOKEN);
     expect(server.hits(step1)).toHaveLength(2);
     const codes = server.hits('/acct/v2/client/login').map((r) => new URLSearchParams(r.body).get('code'));
