@@ -25,9 +25,9 @@ const KNOWN = {
   // Issue 16 stage B (item 1, sources as plug-ins): login and OAuth consent are reached through the registry's
   // entry for the source instead of the vendor's client.
   cliUsesVendorAuth: ['^lambdas/cli/(sync-command|users-command)\\.ts$'],
-  // Issue 16 stage B (item 2, one decode path): the `decode` command calls the registry's decoder of each
-  // endpoint, the one sync calls, instead of the vendor decoders directly.
-  cliDecodeCommand: ['^lambdas/cli/main\\.ts$'],
+  // Issue 16 stage B (item 2, one decode path): the `decode` command (cli/commands/decode.ts) calls the
+  // registry's decoder of each endpoint, the one sync calls, instead of the vendor decoders directly.
+  cliDecodeCommand: ['^lambdas/cli/commands/decode\\.ts$'],
   // Issue 16 stage B (item 1): the webhook handler reads the source's notification check (signature, parsing,
   // plan) from the registry; today it is the Huami flow, imported as is.
   webhookHandler: ['^lambdas/handlers/webhook\\.ts$'],

@@ -17,16 +17,11 @@ import type { Command } from 'commander';
 import { csvWriter } from '../core/csv.ts';
 import { type GpxSample, type GpxWorkout, gpxFileName, trackPoints, workoutToGpx } from '../core/gpx.ts';
 import { TABLE_NAMES, TABLES, type TableName } from '../core/schema-registry.ts';
-import {
-  type GlobalOptions,
-  openAwsRuntime,
-  openLocalRuntime,
-  queryableLakeDir,
-  type Runtime,
-} from '../runtime/local.ts';
+import { queryableLakeDir, type Runtime } from '../runtime/local.ts';
 import { type LakeDb, openLakeDb } from '../stores/duckdb-query.ts';
 import { dateOption, userIdOption } from './option-parsers.ts';
 import { createProgress, type ProgressSink } from './progress.ts';
+import type { CliWiring } from './wiring.ts';
 
 /** A user-facing failure: one line on stderr that says what to do next, exit status 2. */
 export class ExportError extends Error {
@@ -506,23 +501,8 @@ export async function exportCsv(db: LakeDb, opts: CsvExportOptions, io: ExportIo
 
 type Opts = Record<string, unknown>;
 
-/** The runtime export reads: local, or the bucket with `--backend aws` (which needs no state table here). */
-function exportRuntime(cmd: Command): Runtime {
-  const o = cmd.optsWithGlobals() as GlobalOptions & { backend?: string; bucket?: string };
-  if (o.backend === 'aws') {
-    // Export only reads tables/ from the bucket; `--table` names a lake table here, so the state table is the
-    // environment's (or a placeholder: it is never opened).
-    return openAwsRuntime({
-      home: o.home,
-      bucket: o.bucket,
-      table: process.env.ZEPP_LAKE_STATE_TABLE ?? 'unused-by-export',
-    });
-  }
-  return openLocalRuntime(o);
-}
-
-export async function withLake<T>(cmd: Command, fn: (db: LakeDb, lake: string) => Promise<T>): Promise<T> {
-  const rt = exportRuntime(cmd);
+/** Runs `fn` on the lake of `rt` (the wiring's lakeRuntimeOf: `--table` names a lake table here). */
+export async function withLake<T>(rt: Runtime, fn: (db: LakeDb, lake: string) => Promise<T>): Promise<T> {
   let db: LakeDb;
   try {
     db = await openExportLake(rt);
@@ -536,7 +516,8 @@ export async function withLake<T>(cmd: Command, fn: (db: LakeDb, lake: string) =
   }
 }
 
-export function registerExportCommand(program: Command, io: ExportIo = processIo): Command {
+export function registerExportCommand(program: Command, wiring: CliWiring): Command {
+  const io = processIo;
   const exp = program.command('export').description('workouts as GPX or FIT files, tables as CSV');
 
   addWorkoutFileOptions(
@@ -551,7 +532,7 @@ export function registerExportCommand(program: Command, io: ExportIo = processIo
       jsonHelp: 'print a summary object (files written, skipped) instead of text',
     },
   ).action(async (o: Opts, cmd: Command) => {
-    await withLake(cmd, (db, lake) => exportGpx(db, workoutFileOptions(o), io, lake));
+    await withLake(wiring.lakeRuntimeOf(cmd), (db, lake) => exportGpx(db, workoutFileOptions(o), io, lake));
   });
 
   exp
@@ -574,7 +555,7 @@ export function registerExportCommand(program: Command, io: ExportIo = processIo
         cmd.getOptionValueSourceWithGlobals('table') === 'cli' ? (cmd.optsWithGlobals().table as string) : undefined;
       const table = positional ?? fromFlag;
       if (!table) throw new ExportError(`say which table: --table NAME; the tables are: ${TABLE_NAMES.join(', ')}`);
-      await withLake(cmd, (db) =>
+      await withLake(wiring.lakeRuntimeOf(cmd), (db) =>
         exportCsv(
           db,
           {

@@ -37,6 +37,7 @@ import {
   workoutFileOptions,
   writeTextFile,
 } from './export-command.ts';
+import type { CliWiring } from './wiring.ts';
 
 export type FitExportOptions = WorkoutFileOptions;
 
@@ -289,7 +290,8 @@ export async function exportFit(
 }
 
 /** Adds `fit` under `zepp-lake export`. */
-export function registerExportFitCommand(exp: Command, io: ExportIo = processIo): Command {
+export function registerExportFitCommand(exp: Command, wiring: CliWiring): Command {
+  const io = processIo;
   return addWorkoutFileOptions(
     exp
       .command('fit')
@@ -302,6 +304,6 @@ export function registerExportFitCommand(exp: Command, io: ExportIo = processIo)
       jsonHelp: 'print a summary object (files written, records, laps) instead of text',
     },
   ).action(async (o: Record<string, unknown>, cmd: Command) => {
-    await withLake(cmd, (db, lake) => exportFit(db, workoutFileOptions(o), io, lake));
+    await withLake(wiring.lakeRuntimeOf(cmd), (db, lake) => exportFit(db, workoutFileOptions(o), io, lake));
   });
 }

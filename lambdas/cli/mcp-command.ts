@@ -11,6 +11,7 @@ import { AthenaSqlRunner } from '../stores/athena-query.ts';
 import { athenaLakeSql, type LakeSql, localLakeSql } from './mcp/lake-sql.ts';
 import { createLakeMcpServer, serveStdio } from './mcp/server.ts';
 import { collectStatusReport, formatStatus } from './status-command.ts';
+import { type CliWiring, isAwsBackend } from './wiring.ts';
 
 export const MCP_DEFAULT_MAX_ROWS = 200;
 export const MCP_DEFAULT_TIMEOUT_S = 30;
@@ -48,8 +49,8 @@ function lakeSqlOf(rt: Runtime, o: McpOptions, aws: boolean): LakeSql {
   return athenaLakeSql(runner, o.workgroup);
 }
 
-export function registerMcpCommand(program: Command, deps: { runtimeOf(cmd: Command): Runtime }): void {
-  program
+export function registerMcpCommand(program: Command, wiring: CliWiring): Command {
+  return program
     .command('mcp')
     .description('read-only Model Context Protocol server over stdio on the lake, for assistants (see README)')
     .option('--max-rows <n>', 'rows per answer at most', positiveInteger(10_000), MCP_DEFAULT_MAX_ROWS)
@@ -60,15 +61,15 @@ export function registerMcpCommand(program: Command, deps: { runtimeOf(cmd: Comm
       ),
     )
     .action(async (o: McpOptions, cmd: Command) => {
-      const aws = (cmd.optsWithGlobals() as { backend?: string }).backend === 'aws';
-      const rt = deps.runtimeOf(cmd);
+      const aws = isAwsBackend(cmd);
+      const rt = wiring.runtimeOf(cmd);
       const sql = lakeSqlOf(rt, o, aws);
       const server = await createLakeMcpServer({
         sql,
         caps: { maxRows: o.maxRows, timeoutMs: o.timeout * 1000 },
         // A fresh runtime per call: the local state file is cached by its store, and a sync may run meanwhile.
         async statusText(userId) {
-          const now = deps.runtimeOf(cmd);
+          const now = wiring.runtimeOf(cmd);
           const report = await collectStatusReport(now.state, { tokens: now.tokens, user: userId, aws });
           if (userId && report.users.length === 0)
             return `no user ${userId} in ${aws ? 'the state table' : now.homeDir}`;

@@ -3,9 +3,12 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
 import { rewriteAthenaSql } from '../core/athena-to-duckdb.ts';
 import { TABLE_NAMES } from '../core/schema-registry.ts';
+import { queryableLakeDir } from '../runtime/local.ts';
 import { openLakeDb } from '../stores/duckdb-query.ts';
+import { CliError, type CliWiring, type Opts } from './wiring.ts';
 
 export const QUERIES_DIR = fileURLToPath(new URL('../../athena/queries/', import.meta.url));
 
@@ -81,4 +84,29 @@ export function formatTable(rows: Record<string, unknown>[], maxRows = 50): stri
   ];
   if (rows.length > maxRows) out.push(`... ${rows.length - maxRows} more rows`);
   return out.join('\n');
+}
+
+export function registerQueryCommand(program: Command, wiring: CliWiring): Command {
+  return program
+    .command('query')
+    .description('run Athena SQL on DuckDB over the lake')
+    .argument('[sql]', 'the SQL text')
+    .option('--name <name>', 'a named query from athena/queries/')
+    .option('--json', 'one JSON object per row')
+    .showHelpAfterError(
+      `(the SQL is one argument: put it in quotes, e.g. zepp-lake query "SELECT count(*) FROM workout")`,
+    )
+    .action(async (sql: string | undefined, o: Opts, cmd: Command) => {
+      const rt = wiring.runtimeOf(cmd);
+      const text = o.name ? await readNamedQuery(o.name as string) : sql;
+      if (!text) throw new CliError('give SQL text or --name NAME');
+      let rows: Record<string, unknown>[];
+      try {
+        rows = await runAthenaSql(await queryableLakeDir(rt), text);
+      } catch (err) {
+        throw new CliError(`query failed: ${(err as Error).message}`, { cause: err });
+      }
+      if (o.json) for (const r of rows) process.stdout.write(`${JSON.stringify(r)}\n`);
+      else console.log(formatTable(rows, 200));
+    });
 }

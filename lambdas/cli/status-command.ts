@@ -2,10 +2,13 @@
 // the state of the user's authorisation, and one line per problem saying what to do. It reads only the
 // StateStore and TokenStore ports, so it answers the same for the local files and for a deployed stack.
 
+import type { Command } from 'commander';
 import type { LedgerEntry, StateStore, TokenStore, UserRecord, UserTokens } from '../core/ports.ts';
 import { STREAMS } from '../core/ports.ts';
 import { isStale } from '../core/staleness.ts';
-import { type AuthProblem, authAdvice, classifyAuthError, REGION_HOSTS } from './error-advice.ts';
+import { type AuthProblem, authAdvice, classifyAuthError, EXIT_CODES_HELP, REGION_HOSTS } from './error-advice.ts';
+import { userIdOption } from './option-parsers.ts';
+import { CliError, type CliWiring, isAwsBackend, type Opts } from './wiring.ts';
 
 /** `ok`, or why the stored authorisation does not work (see AuthProblem). */
 export type AuthState = 'ok' | AuthProblem;
@@ -384,4 +387,29 @@ export async function syncReportActions(
     });
   }
   return actions;
+}
+
+export function registerStatusCommand(program: Command, wiring: CliWiring): Command {
+  return program
+    .command('status')
+    .description('per user and stream: cursor, last sync, written / empty / failed days, oldest gap, auth, what to do')
+    .option(
+      '--json',
+      'print one JSON object: {generatedAt, users:[{userId, source, auth, needsAction, actions, streams}]}',
+    )
+    .option('--user <id>', 'only this user', userIdOption)
+    .addHelpText('after', EXIT_CODES_HELP)
+    .action(async (o: Opts, cmd: Command) => {
+      const rt = wiring.runtimeOf(cmd);
+      const report = await collectStatusReport(rt.state, {
+        tokens: rt.tokens,
+        user: o.user as string | undefined,
+        aws: isAwsBackend(cmd),
+      });
+      if (o.user && report.users.length === 0) {
+        throw new CliError(`no user ${o.user as string}; \`zepp-lake users list\` shows the users`);
+      }
+      console.log(o.json ? JSON.stringify(report, null, 2) : formatStatus(report));
+      process.exitCode = statusExitCode(report.users);
+    });
 }

@@ -1,15 +1,21 @@
-// `zepp-lake sync` and `login`: wire the runtime, the user's source and the engine, then report.
+// `zepp-lake sync` and the login it needs: wire the runtime, the user's source and the engine, then report; the
+// simulator's people for `sync --source sim` and the demo.
 
 import { createHash, randomUUID } from 'node:crypto';
+import { type Command, Option } from 'commander';
 import { LeaseHeldError, StorageWriteError } from '../core/errors.ts';
 import type { StreamName, TokenStore, UserRecord, UserTokens } from '../core/ports.ts';
 import { STREAMS } from '../core/ports.ts';
 import { type EngineDeps, SyncEngine, type SyncReport } from '../engine/sync-engine.ts';
 import type { Runtime } from '../runtime/local.ts';
 import type { HttpOptions } from '../sources/http.ts';
-import { openSource } from '../sources/registry.ts';
+import { openSource, SOURCE_IDS } from '../sources/registry.ts';
 import { loginWithPassword } from '../sources/zepp/client.ts';
+import { EXIT, EXIT_CODES_HELP, STORAGE_ADVICE } from './error-advice.ts';
+import { dateOption, hostUrlOption, userIdOption } from './option-parsers.ts';
 import { createProgress } from './progress.ts';
+import { syncReportActions } from './status-command.ts';
+import { type CliWiring, isAwsBackend, type Opts } from './wiring.ts';
 
 export interface SyncOptions {
   user?: string;
@@ -27,6 +33,8 @@ export interface SyncOptions {
   json?: boolean;
   http?: HttpOptions;
   clock?: () => number;
+  /** The partner app's client secret for huami-open users whose stored tokens carry none (HUAMI_CLIENT_SECRET). */
+  clientSecret?: string;
   /** Test hook: called after each durable step (throw to simulate a killed process). */
   afterStep?: EngineDeps['afterStep'];
 }
@@ -153,6 +161,7 @@ async function syncOneUser(rt: Runtime, engine: SyncEngine, u: UserRecord, opts:
     http: opts.http,
     clock: opts.clock,
     tzOffsetS: u.tzOffsetS,
+    clientSecret: opts.clientSecret,
   });
   try {
     return await engine.syncUser({
@@ -242,4 +251,126 @@ export function formatSyncReport(r: SyncReport): string {
   for (const e of r.errors.slice(0, 5)) lines.push(`  ! ${e}`);
   if (r.errors.length > 5) lines.push(`  ! ... ${r.errors.length - 5} more (see zepp-lake status)`);
   return lines.join('\n');
+}
+
+// ------------------------------------------------------------------------------------------ the simulator's people
+
+type Simulator = import('../../sim/index.ts').Simulator;
+
+/**
+ * Every run starts a simulator of its own. Its people are built around the UTC day they were first logged in
+ * (their user records' createdAt), not around this run's day: built around the run's day, a run after UTC
+ * midnight met people whose every past date (time zone changes, gaps, swims) had moved by a day, so a second
+ * sync around midnight rewrote history that a replay then rebuilt otherwise. The simulator stands at this
+ * run's instant, so each person's data goes on growing with the clock, day by day in their own zone.
+ */
+export async function withSimulator<T>(
+  rt: Runtime,
+  opts: { faults?: string; seed?: number },
+  fn: (sim: Simulator) => Promise<T>,
+): Promise<T> {
+  const { startSimulator } = await import('../../sim/index.ts');
+  const firstLogin = (await rt.state.listUsers()).filter((u) => u.simulated).map((u) => u.createdAt);
+  const peopleDay = firstLogin.length > 0 ? new Date(Math.min(...firstLogin)).toISOString().slice(0, 10) : undefined;
+  const sim = await startSimulator({ faults: opts.faults, seed: opts.seed, today: peopleDay, now: Date.now() });
+  try {
+    return await fn(sim);
+  } finally {
+    await sim.close();
+  }
+}
+
+/**
+ * Logs in every simulator user (their passwords are synthetic) and remembers them in the local state. Returns the
+ * runtime to sync them with: it uses the tokens of this process's own simulator, whatever another process running
+ * the simulator on the same home wrote to the token file since.
+ */
+export async function loginSimUsers(rt: Runtime, sim: Simulator): Promise<Runtime> {
+  const own: Runtime = { ...rt, tokens: sessionTokenStore(rt.tokens) };
+  for (const u of sim.users) {
+    const user = await loginZepp(own, u.email, u.password, sim.url);
+    if (!user.simulated) await rt.state.putUser({ ...user, simulated: true });
+  }
+  return own;
+}
+
+// ------------------------------------------------------------------------------------------ the command
+
+/**
+ * Prints the run's reports, what to do about each user's problems (from the same rules as `status`), and sets
+ * the exit status: a person only can fix authorisation (3); a user another process was syncing, or whose writes
+ * the storage refused, needs a later run (4).
+ */
+async function reportSyncRun(
+  rt: Runtime,
+  reports: readonly UserSyncReport[],
+  opts: { json: boolean; aws: boolean },
+): Promise<void> {
+  const summary = [];
+  for (const r of reports) {
+    const problem = r.authFailed || r.wrongRegionSuspected || Object.values(r.streams).some((s) => s?.failed);
+    const actions = problem ? await syncReportActions(rt.state, rt.tokens, r, { aws: opts.aws }) : [];
+    summary.push({ ...r, actions });
+    if (!opts.json) console.log(formatSyncReport(r));
+    for (const a of actions) process.stderr.write(`zepp-lake: user ${r.userId}: ${a.message}\n`);
+    if (r.storageFailed) process.stderr.write(`zepp-lake: user ${r.userId}: ${STORAGE_ADVICE}\n`);
+  }
+  if (opts.json) console.log(JSON.stringify({ users: summary }, null, 2));
+  if (reports.some((r) => r.authFailed)) process.exitCode = EXIT.auth;
+  else if (reports.some((r) => r.busy || r.storageFailed)) process.exitCode = EXIT.unavailable;
+}
+
+/** The sync options of the command's flags; `--source sim` syncs the simulator's people as zepp users. */
+function syncOptionsOf(o: Opts, clientSecret: string | undefined): SyncOptions {
+  const sim = o.source === 'sim';
+  return {
+    quiet: Boolean(o.quiet),
+    json: Boolean(o.json),
+    simulated: sim,
+    user: o.user as string | undefined,
+    from: o.from as string | undefined,
+    to: o.to as string | undefined,
+    streams: o.streams as string | undefined,
+    lagDays: o.lagDays as number | undefined,
+    host: sim ? undefined : (o.host as string | undefined),
+    source: sim ? 'zepp' : (o.source as string | undefined),
+    clientSecret,
+  };
+}
+
+export function registerSyncCommand(program: Command, wiring: CliWiring): Command {
+  return program
+    .command('sync')
+    .description('sync every known user (or one) into the lake')
+    .addOption(
+      new Option('--source <source>', `${SOURCE_IDS.join(', ')} or sim (an in-process simulator)`).choices([
+        ...SOURCE_IDS,
+        'sim',
+      ]),
+    )
+    .option('--user <id>', 'only this user', userIdOption)
+    .option('--from <date>', 'first day (YYYY-MM-DD); default: resume from the cursor', dateOption)
+    .option('--to <date>', 'last day (YYYY-MM-DD); default: today', dateOption)
+    .option('--streams <list>', `comma list of ${STREAMS.join(',')}`)
+    .option('--lag-days <n>', 'days before the cursor fetched again', (v) => Number.parseInt(v, 10))
+    .option('--faults <spec>', 'with --source sim: simulator faults')
+    .addOption(hostUrlOption())
+    .option('--quiet', 'no progress on stderr (the report and problems are still printed)')
+    .option('--json', 'print one JSON summary on stdout ({users:[report + actions]}); progress as JSON lines on stderr')
+    .addHelpText(
+      'after',
+      `${EXIT_CODES_HELP}\n  (sync: 3 when a user's authorisation failed; 4 when another process was syncing a user, left to it; failed days are retried by the next run)`,
+    )
+    .action(async (o: Opts, cmd: Command) => {
+      const rt = wiring.runtimeOf(cmd);
+      const run = async (rt: Runtime) => {
+        const reports = await syncUsers(rt, syncOptionsOf(o, wiring.config.huamiClientSecret));
+        await reportSyncRun(rt, reports, { json: Boolean(o.json), aws: isAwsBackend(cmd) });
+      };
+      if (o.source === 'sim') {
+        await withSimulator(rt, { faults: o.faults as string | undefined }, async (sim) =>
+          run(await loginSimUsers(rt, sim)),
+        );
+      } else await run(rt);
+    });
 }

@@ -22,6 +22,7 @@ import {
 import type { HuamiOpenTokens } from '../sources/registry.ts';
 import { hostUrlOption } from './option-parsers.ts';
 import { loginZepp } from './sync-command.ts';
+import type { CliWiring, Opts } from './wiring.ts';
 
 /** A user-facing mistake in the users command (bad state, refused consent, timeout). */
 export class UsersCommandError extends Error {
@@ -342,13 +343,6 @@ export async function removeUser(
 
 // ------------------------------------------------------------------------------------------ command line
 
-export interface UsersCommandWiring {
-  /** The runtime of the invoked command (local or AWS, from the global options). */
-  runtimeOf(cmd: Command): Runtime;
-  /** Reads a secret from the terminal without echoing it. */
-  promptHidden(question: string): Promise<string>;
-}
-
 function parseOffset(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || Math.abs(n) > 14 * 3600)
@@ -379,18 +373,67 @@ function readLine(): Promise<string> {
   });
 }
 
-type Opts = Record<string, unknown>;
+const say = (line: string) => process.stderr.write(`${line}\n`);
 
-/** Adds `users add|list|remove` to the program. */
-export function registerUsersCommand(program: Command, wiring: UsersCommandWiring): Command {
-  const users = program.command('users').description('add, list and remove the people whose history is synced');
-  const say = (line: string) => process.stderr.write(`${line}\n`);
+/** `users add --source zepp`: the password from the configuration (ZEPP_LAKE_PASSWORD) or the prompt. */
+async function addZeppUserCommand(rt: Runtime, o: Opts, wiring: CliWiring): Promise<void> {
+  const email = o.email as string | undefined;
+  if (!email) throw new UsersCommandError('no e-mail: pass --email or set ZEPP_LAKE_EMAIL');
+  const password = wiring.config.password ?? (await wiring.promptHidden('Zepp password: '));
+  const user = await addZeppUser(rt, {
+    email,
+    password,
+    host: o.host as string | undefined,
+    tzOffsetS: o.tzOffset as number | undefined,
+  });
+  console.log(`added zepp user ${user.userId}`);
+}
 
+/** `users add --source huami-open`: the client secret from the configuration (HUAMI_CLIENT_SECRET) or the prompt. */
+async function addHuamiOpenUserCommand(rt: Runtime, o: Opts, wiring: CliWiring): Promise<void> {
+  const clientId = o.clientId as string | undefined;
+  if (!clientId) throw new UsersCommandError('huami-open needs --client-id');
+  const clientSecret =
+    wiring.config.huamiClientSecret ?? (process.stdin.isTTY ? await wiring.promptHidden('client secret: ') : undefined);
+  if (!clientSecret) throw new UsersCommandError('no client secret: set HUAMI_CLIENT_SECRET or run in a terminal');
+  const scopes = (o.scopes as string | undefined)
+    ?.split(/[,;\s]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const added = await addHuamiOpenUser(rt, {
+    clientId,
+    clientSecret,
+    redirectUri: o.redirectUri as string | undefined,
+    scopes,
+    code: o.code as string | undefined,
+    listenPort: o.listen as number | undefined,
+    host: o.host as string | undefined,
+    tzOffsetS: o.tzOffset as number | undefined,
+    readCode: readLine,
+    print: say,
+  });
+  const tz = added.user.tzOffsetS ?? 0;
+  if (added.tzSource === 'machine') {
+    say(`the official API does not say the person's time zone: using this machine's UTC offset (${tz} s);`);
+    say('add the user again with --tz-offset SECONDS if that is not where they live');
+  }
+  console.log(`added huami-open user ${added.user.userId} (UTC offset ${tz} s); tokens stored`);
+}
+
+/** How `users add` authorises a person, per source: a vendor's login flow lives here until plug-ins carry one. */
+const ADD_FLOWS: Readonly<Record<string, (rt: Runtime, o: Opts, wiring: CliWiring) => Promise<void>>> = {
+  zepp: addZeppUserCommand,
+  'huami-open': addHuamiOpenUserCommand,
+};
+
+function registerUsersAdd(users: Command, wiring: CliWiring): void {
   users
     .command('add')
     .description('add a user: zepp (e-mail + password) or huami-open (OAuth2 consent)')
     .addOption(
-      new Option('--source <source>', 'zepp or huami-open').choices(['zepp', 'huami-open']).makeOptionMandatory(),
+      new Option('--source <source>', Object.keys(ADD_FLOWS).join(' or '))
+        .choices(Object.keys(ADD_FLOWS))
+        .makeOptionMandatory(),
     )
     .addOption(new Option('--email <email>', 'zepp: account e-mail').env('ZEPP_LAKE_EMAIL'))
     .option('--client-id <id>', 'huami-open: the partner app client id')
@@ -406,45 +449,14 @@ export function registerUsersCommand(program: Command, wiring: UsersCommandWirin
     .addOption(hostUrlOption())
     .action(async (o: Opts, cmd: Command) => {
       const rt = wiring.runtimeOf(cmd);
-      const host = o.host as string | undefined;
-      const tzOffsetS = o.tzOffset as number | undefined;
-      if (o.source === 'zepp') {
-        const email = o.email as string | undefined;
-        if (!email) throw new UsersCommandError('no e-mail: pass --email or set ZEPP_LAKE_EMAIL');
-        const password = process.env.ZEPP_LAKE_PASSWORD ?? (await wiring.promptHidden('Zepp password: '));
-        const user = await addZeppUser(rt, { email, password, host, tzOffsetS });
-        console.log(`added zepp user ${user.userId}`);
-        return;
-      }
-      const clientId = o.clientId as string | undefined;
-      if (!clientId) throw new UsersCommandError('huami-open needs --client-id');
-      const clientSecret =
-        process.env.HUAMI_CLIENT_SECRET ??
-        (process.stdin.isTTY ? await wiring.promptHidden('client secret: ') : undefined);
-      if (!clientSecret) throw new UsersCommandError('no client secret: set HUAMI_CLIENT_SECRET or run in a terminal');
-      const scopes = (o.scopes as string | undefined)
-        ?.split(/[,;\s]+/)
-        .map((s) => s.trim())
-        .filter(Boolean);
-      const added = await addHuamiOpenUser(rt, {
-        clientId,
-        clientSecret,
-        redirectUri: o.redirectUri as string | undefined,
-        scopes,
-        code: o.code as string | undefined,
-        listenPort: o.listen as number | undefined,
-        host,
-        tzOffsetS,
-        readCode: readLine,
-        print: say,
-      });
-      const tz = added.user.tzOffsetS ?? 0;
-      if (added.tzSource === 'machine') {
-        say(`the official API does not say the person's time zone: using this machine's UTC offset (${tz} s);`);
-        say('add the user again with --tz-offset SECONDS if that is not where they live');
-      }
-      console.log(`added huami-open user ${added.user.userId} (UTC offset ${tz} s); tokens stored`);
+      await ADD_FLOWS[o.source as string]?.(rt, o, wiring);
     });
+}
+
+/** Adds `users add|list|remove` to the program. */
+export function registerUsersCommand(program: Command, wiring: CliWiring): Command {
+  const users = program.command('users').description('add, list and remove the people whose history is synced');
+  registerUsersAdd(users, wiring);
 
   users
     .command('list')

@@ -117,7 +117,9 @@ async function decide(rt: LambdaRuntime, options: SyncWorkerOptions, d: Delivery
         http: counting.http,
         leaseTtlMs: leaseTtlFor(remaining),
         log: engineLog,
-        openSource,
+        // Users whose stored tokens carry no client secret use the function's (HUAMI_CLIENT_SECRET).
+        openSource: (userId, tokens, store, opts) =>
+          openSource(userId, tokens, store, { ...opts, clientSecret: rt.config.huamiClientSecret }),
       },
       message,
       { leaseOwner: `sync-worker/${context?.awsRequestId ?? 'local'}/${record.messageId}` },

@@ -19,6 +19,7 @@ import { FolderObjectStore } from '../stores/fs-lake.ts';
 import { readParquet, writeParquet } from '../stores/parquet.ts';
 import { S3ObjectStore } from '../stores/s3-lake.ts';
 import { SecretsManagerTokenStore } from '../stores/secrets-tokens.ts';
+import { type CliConfig, loadCliConfig } from './cli-config.ts';
 
 /** A folder's path with every symbolic link resolved, as far as the folders on the way exist. */
 function realFolder(path: string): string {
@@ -101,12 +102,13 @@ export interface Runtime {
 
 export const parquetCodec: ParquetCodec = { write: writeParquet, read: readParquet };
 
+/** The folders given (an option, else its variable in the configuration), else the defaults. */
 export function lakeDirOf(opts: GlobalOptions): string {
-  return resolve(opts.lake ?? process.env.ZEPP_LAKE_DIR ?? './lake');
+  return resolve(opts.lake ?? './lake');
 }
 
 export function homeDirOf(opts: GlobalOptions): string {
-  return resolve(opts.home ?? process.env.ZEPP_LAKE_HOME ?? './.zepp-lake');
+  return resolve(opts.home ?? './.zepp-lake');
 }
 
 /** The local runtime; refuses (OptionValueError) a lake inside the home folder before touching either. */
@@ -129,18 +131,22 @@ export function openLocalRuntime(opts: GlobalOptions): Runtime {
 
 export interface AwsRuntimeOptions {
   home?: string;
-  /** Bucket name (env ZEPP_LAKE_BUCKET). */
+  /** Bucket name (else the configuration's ZEPP_LAKE_BUCKET). */
   bucket?: string;
-  /** State table name (env ZEPP_LAKE_STATE_TABLE). */
+  /** State table name (else the configuration's ZEPP_LAKE_STATE_TABLE). */
   table?: string;
-  /** KMS key for SSE-KMS writes (env ZEPP_LAKE_KMS_KEY_ID). */
+  /** KMS key for SSE-KMS writes (else the configuration's ZEPP_LAKE_KMS_KEY_ID). */
   kmsKeyId?: string;
   region?: string;
 }
 
-export function openAwsRuntime(opts: AwsRuntimeOptions): Runtime {
-  const bucket = opts.bucket ?? process.env.ZEPP_LAKE_BUCKET;
-  const table = opts.table ?? process.env.ZEPP_LAKE_STATE_TABLE;
+/**
+ * The aws backend. The command line passes the configuration it parsed for its run; a caller without one (a
+ * test, a script) gets the environment's.
+ */
+export function openAwsRuntime(opts: AwsRuntimeOptions, config: CliConfig = loadCliConfig()): Runtime {
+  const bucket = opts.bucket ?? config.bucket;
+  const table = opts.table ?? config.stateTable;
   if (!bucket)
     throw new Error('--backend aws needs the lake bucket: --bucket or ZEPP_LAKE_BUCKET (see the stack outputs)');
   if (!table)
@@ -148,18 +154,18 @@ export function openAwsRuntime(opts: AwsRuntimeOptions): Runtime {
   // The bucket name also names the local mirror folder that is emptied before each query: `..` must never get there.
   const problem = bucketNameProblem(bucket);
   if (problem) throw new OptionValueError(`"${bucket}" is not an S3 bucket name: ${problem} (see the stack outputs)`);
-  const region = opts.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  const region = opts.region ?? config.awsRegion;
   // A local endpoint (a stand-in) only works path-style; real S3 works either way.
-  const s3 = new S3Client({ region, forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3) });
+  const s3 = new S3Client({ region, forcePathStyle: Boolean(config.s3EndpointUrl) });
   const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ region }), {
     marshallOptions: { removeUndefinedValues: true },
   });
   const sm = new SecretsManagerClient({ region });
-  const homeDir = homeDirOf({ home: opts.home });
+  const homeDir = homeDirOf({ home: opts.home ?? config.homeDir });
   return {
     lakeDir: `s3://${bucket}`,
     homeDir,
-    store: new S3ObjectStore({ client: s3, bucket, kmsKeyId: opts.kmsKeyId ?? process.env.ZEPP_LAKE_KMS_KEY_ID }),
+    store: new S3ObjectStore({ client: s3, bucket, kmsKeyId: opts.kmsKeyId ?? config.kmsKeyId }),
     state: new DynamoStateStore({ client: ddb, tableName: table }),
     tokens: new SecretsManagerTokenStore({ client: sm }),
     codec: parquetCodec,

@@ -81,6 +81,11 @@ export interface OpenSourceOptions {
   host?: string;
   /** The user's configured UTC offset (UserRecord.tzOffsetS), for sources whose API never says it (huami-open). */
   tzOffsetS?: number;
+  /**
+   * The partner app's OAuth client secret, for users whose stored tokens carry none (huami-open): the runtime's
+   * configuration (HUAMI_CLIENT_SECRET) passes it in. Never printed.
+   */
+  clientSecret?: string;
 }
 
 /** Builds a user's SyncSource from their stored tokens; token renewals are written back through `store`. */

@@ -232,3 +232,32 @@ describe('export csv', () => {
     expect((await stat(lake)).isDirectory()).toBe(true);
   });
 });
+
+describe('the environment: parsed once per run, a bad variable refused before anything is read or written', () => {
+  it('exits 2 naming each bad variable and what it should hold, and runs again once it is fixed', async () => {
+    const rt = { lakeDir: join(dir, 'lake'), homeDir: join(dir, 'home') };
+    const saved = { backend: process.env.ZEPP_LAKE_BACKEND, s3: process.env.AWS_ENDPOINT_URL_S3 };
+    const restore = (name: string, value: string | undefined) => {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    };
+    try {
+      process.env.ZEPP_LAKE_BACKEND = 'gcp';
+      process.env.AWS_ENDPOINT_URL_S3 = 'localhost:4566';
+      const bad = await runCli(rt, ['status']);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain('ZEPP_LAKE_BACKEND must be local or aws, got "gcp"');
+      expect(bad.stderr).toContain('AWS_ENDPOINT_URL_S3 must be an http:// or https:// URL');
+      expect(await walk(dir)).toEqual([]);
+      // The next run reads the environment again: nothing of the first run's configuration stays.
+      delete process.env.ZEPP_LAKE_BACKEND;
+      delete process.env.AWS_ENDPOINT_URL_S3;
+      const fixed = await runCli(rt, ['status', '--json']);
+      expect(fixed.stderr).not.toContain('ZEPP_LAKE_BACKEND');
+      expect(JSON.parse(fixed.stdout)).toMatchObject({ users: [] });
+    } finally {
+      restore('ZEPP_LAKE_BACKEND', saved.backend);
+      restore('AWS_ENDPOINT_URL_S3', saved.s3);
+    }
+  });
+});

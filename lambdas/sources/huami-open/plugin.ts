@@ -16,8 +16,8 @@ const SYNC_RENEW_MARGIN_MS = 5 * 60_000;
 /**
  * The official API: an OAuth2 access token taken from the stored set before each call and renewed ahead of
  * expiry (and once on a 401) by renewHuamiOpenTokens, under the lease the sync holds, so the refresh token's
- * rotation never races another process. The client secret comes from the stored tokens, else env
- * HUAMI_CLIENT_SECRET; it is never printed.
+ * rotation never races another process. The client secret comes from the stored tokens, else from the options
+ * (the runtime's HUAMI_CLIENT_SECRET); it is never printed.
  */
 export function openHuamiOpenSource(
   userId: string,
@@ -26,7 +26,7 @@ export function openHuamiOpenSource(
   opts: OpenSourceOptions = {},
 ): SyncSource {
   const initial = tokens as HuamiOpenTokens;
-  const clientSecret = initial.clientSecret ?? process.env.HUAMI_CLIENT_SECRET;
+  const clientSecret = initial.clientSecret ?? opts.clientSecret;
   const base = opts.host ?? initial.host;
   const hosts = base ? { base } : undefined;
   const { accessToken, refreshToken, clientId } = initial;
