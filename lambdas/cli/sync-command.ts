@@ -8,7 +8,7 @@ import { type EngineDeps, SyncEngine, type SyncReport } from '../engine/sync-eng
 import type { Runtime } from '../runtime/local.ts';
 import type { HttpOptions } from '../sources/http.ts';
 import { openSource } from '../sources/registry.ts';
-import { loginWithPassword } from '../sources/zepp/client.ts';
+import { loginWithPassword } from '../sources/zepp/password-login.ts';
 import { createProgress } from './progress.ts';
 
 export interface SyncOptions {
