@@ -381,10 +381,56 @@ function readLine(): Promise<string> {
 
 type Opts = Record<string, unknown>;
 
+const say = (line: string) => process.stderr.write(`${line}\n`);
+
+/** `users add --source zepp`: the password from ZEPP_LAKE_PASSWORD or the prompt. */
+async function addZeppFromOptions(rt: Runtime, o: Opts, wiring: UsersCommandWiring): Promise<void> {
+  const email = o.email as string | undefined;
+  if (!email) throw new UsersCommandError('no e-mail: pass --email or set ZEPP_LAKE_EMAIL');
+  const password = process.env.ZEPP_LAKE_PASSWORD ?? (await wiring.promptHidden('Zepp password: '));
+  const user = await addZeppUser(rt, {
+    email,
+    password,
+    host: o.host as string | undefined,
+    tzOffsetS: o.tzOffset as number | undefined,
+  });
+  console.log(`added zepp user ${user.userId}`);
+}
+
+/** `users add --source huami-open`: the client secret from HUAMI_CLIENT_SECRET or the prompt, then the consent. */
+async function addHuamiOpenFromOptions(rt: Runtime, o: Opts, wiring: UsersCommandWiring): Promise<void> {
+  const clientId = o.clientId as string | undefined;
+  if (!clientId) throw new UsersCommandError('huami-open needs --client-id');
+  const clientSecret =
+    process.env.HUAMI_CLIENT_SECRET ?? (process.stdin.isTTY ? await wiring.promptHidden('client secret: ') : undefined);
+  if (!clientSecret) throw new UsersCommandError('no client secret: set HUAMI_CLIENT_SECRET or run in a terminal');
+  const scopes = (o.scopes as string | undefined)
+    ?.split(/[,;\s]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const added = await addHuamiOpenUser(rt, {
+    clientId,
+    clientSecret,
+    redirectUri: o.redirectUri as string | undefined,
+    scopes,
+    code: o.code as string | undefined,
+    listenPort: o.listen as number | undefined,
+    host: o.host as string | undefined,
+    tzOffsetS: o.tzOffset as number | undefined,
+    readCode: readLine,
+    print: say,
+  });
+  const tz = added.user.tzOffsetS ?? 0;
+  if (added.tzSource === 'machine') {
+    say(`the official API does not say the person's time zone: using this machine's UTC offset (${tz} s);`);
+    say('add the user again with --tz-offset SECONDS if that is not where they live');
+  }
+  console.log(`added huami-open user ${added.user.userId} (UTC offset ${tz} s); tokens stored`);
+}
+
 /** Adds `users add|list|remove` to the program. */
 export function registerUsersCommand(program: Command, wiring: UsersCommandWiring): Command {
   const users = program.command('users').description('add, list and remove the people whose history is synced');
-  const say = (line: string) => process.stderr.write(`${line}\n`);
 
   users
     .command('add')
@@ -406,44 +452,8 @@ export function registerUsersCommand(program: Command, wiring: UsersCommandWirin
     .addOption(hostUrlOption())
     .action(async (o: Opts, cmd: Command) => {
       const rt = wiring.runtimeOf(cmd);
-      const host = o.host as string | undefined;
-      const tzOffsetS = o.tzOffset as number | undefined;
-      if (o.source === 'zepp') {
-        const email = o.email as string | undefined;
-        if (!email) throw new UsersCommandError('no e-mail: pass --email or set ZEPP_LAKE_EMAIL');
-        const password = process.env.ZEPP_LAKE_PASSWORD ?? (await wiring.promptHidden('Zepp password: '));
-        const user = await addZeppUser(rt, { email, password, host, tzOffsetS });
-        console.log(`added zepp user ${user.userId}`);
-        return;
-      }
-      const clientId = o.clientId as string | undefined;
-      if (!clientId) throw new UsersCommandError('huami-open needs --client-id');
-      const clientSecret =
-        process.env.HUAMI_CLIENT_SECRET ??
-        (process.stdin.isTTY ? await wiring.promptHidden('client secret: ') : undefined);
-      if (!clientSecret) throw new UsersCommandError('no client secret: set HUAMI_CLIENT_SECRET or run in a terminal');
-      const scopes = (o.scopes as string | undefined)
-        ?.split(/[,;\s]+/)
-        .map((s) => s.trim())
-        .filter(Boolean);
-      const added = await addHuamiOpenUser(rt, {
-        clientId,
-        clientSecret,
-        redirectUri: o.redirectUri as string | undefined,
-        scopes,
-        code: o.code as string | undefined,
-        listenPort: o.listen as number | undefined,
-        host,
-        tzOffsetS,
-        readCode: readLine,
-        print: say,
-      });
-      const tz = added.user.tzOffsetS ?? 0;
-      if (added.tzSource === 'machine') {
-        say(`the official API does not say the person's time zone: using this machine's UTC offset (${tz} s);`);
-        say('add the user again with --tz-offset SECONDS if that is not where they live');
-      }
-      console.log(`added huami-open user ${added.user.userId} (UTC offset ${tz} s); tokens stored`);
+      if (o.source === 'zepp') await addZeppFromOptions(rt, o, wiring);
+      else await addHuamiOpenFromOptions(rt, o, wiring);
     });
 
   users
