@@ -14,13 +14,7 @@
 // `app_tokens?login_token=` query, which is redacted in every URL this module exposes (RawResponse.url,
 // error messages, onRetry). Error messages go through `redact()` as a second line of defence.
 
-import {
-  AuthExpiredError,
-  MalformedPayloadError,
-  RateLimitedError,
-  redact,
-  UpstreamError,
-} from '../../core/errors.ts';
+import { AuthExpiredError, MalformedPayloadError, RateLimitedError, redact, UpstreamError } from '../../core/errors.ts';
 import { legacyCodeKind } from '../../core/vendor-values.ts';
 import {
   type Exchange,
