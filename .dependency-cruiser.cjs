@@ -19,7 +19,7 @@ const KNOWN = {
   // Issue 16 stage B (item 4, one wiring per runtime): the query-side stores (DuckDB, Athena) come from
   // runtime/local.ts instead of being imported by each command.
   cliUsesQueryStores: [
-    '^lambdas/cli/(export-command|export-fit|query-command|report|report-html|mcp-command)\\.ts$',
+    '^lambdas/cli/(export-common|export-csv|export-fit|export-gpx|query-command|report|report-html|report-queries|mcp-command)\\.ts$',
     '^lambdas/cli/mcp/lake-sql\\.ts$',
   ],
   // Issue 16 stage B (item 1, sources as plug-ins): login and OAuth consent are reached through the registry's
@@ -36,7 +36,7 @@ const KNOWN = {
   webhookOnceStore: ['^lambdas/handlers/webhook\\.ts$'],
   // Issue 16 stage B (item 2, one decode path): the Huami series and events formats that both APIs send move to a
   // module both vendors may import; today huami-open's decoder calls the zepp folder's series and events decoders.
-  sharedHuamiFormats: ['^lambdas/sources/huami-open/decode\\.ts$'],
+  sharedHuamiFormats: ['^lambdas/sources/huami-open/decode-(sports|pai-events)\\.ts$'],
   // Issue 16 stage B (items 3 and 4): the sync worker's retry policy and the queue's message attribute move to
   // the engine / runtime; today the handler reads the attribute name from the SQS store.
   syncWorkerQueue: ['^lambdas/handlers/sync-worker\\.ts$'],

@@ -9,7 +9,8 @@ import { STREAM_GROUPS } from '../lambdas/core/streams.ts';
 import { addDays } from '../lambdas/core/time.ts';
 import type { HttpOptions } from '../lambdas/sources/http.ts';
 import type { WindowedStream } from '../lambdas/sources/source.ts';
-import { loginWithPassword, ZeppApi } from '../lambdas/sources/zepp/client.ts';
+import { ZeppApi } from '../lambdas/sources/zepp/client.ts';
+import { loginWithPassword } from '../lambdas/sources/zepp/password-login.ts';
 import { ZeppSource } from '../lambdas/sources/zepp/source.ts';
 import { demoUsers, type SimUserSpec, type Simulator } from '../sim/index.ts';
 

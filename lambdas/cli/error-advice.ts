@@ -95,93 +95,106 @@ function hostOf(message: string): string | undefined {
   return /https?:\/\/[^\s/]+/.exec(message)?.[0];
 }
 
-/** Maps any error that reached the top of a command to its message and exit status. */
-export function adviseError(err: unknown, hint: LoginHint = {}): Advice {
-  const raw = err instanceof Error ? err.message : String(err);
-  const msg = redact(raw);
-  let out: Advice;
-  if (err instanceof LoginError) {
-    switch (err.code) {
-      case '0113':
-        out = {
-          exitCode: EXIT.usage,
-          message: `${msg}\n  the account lives in another region: run \`zepp-lake login --host <region host>\` with ${REGION_HOSTS}`,
-        };
-        break;
-      case '0115':
-        out = { exitCode: EXIT.usage, message: `${msg}\n  the vendor disabled this account; check it in the Zepp app` };
-        break;
-      case '0117':
-        out = { exitCode: EXIT.usage, message: `${msg}\n  check the e-mail (--email or ZEPP_LAKE_EMAIL)` };
-        break;
-      case '0106':
-        out = { exitCode: EXIT.unavailable, message: `${msg}\n  run the same command again in a minute` };
-        break;
-      default:
-        out = {
-          exitCode: EXIT.usage,
-          message:
-            `${msg}\n  the vendor did not accept this e-mail and password; check both (--email or ZEPP_LAKE_EMAIL, ` +
-            'ZEPP_LAKE_PASSWORD or the prompt) and run the command again; several failures in a row can get the login throttled for a while',
-        };
-    }
-  } else if (err instanceof RateLimitedError) {
-    const isLogin = /client\/login|registrations|app_tokens|oauth/i.test(raw);
-    const wait = err.retryAfterMs ? ` (the vendor asked for ${Math.ceil(err.retryAfterMs / 1000)} s)` : '';
-    out = {
-      exitCode: EXIT.unavailable,
-      message: isLogin
-        ? `the vendor is throttling logins${wait}: wait a few minutes, then run the command once more; do not retry in a loop (every fresh login can also log your phone app out)`
-        : `the vendor is throttling requests${wait}: wait a few minutes and run the command again; days already fetched are kept`,
-    };
-    out.message = `${msg}\n  ${out.message}`;
-  } else if (err instanceof AuthExpiredError) {
-    out = { exitCode: EXIT.auth, message: `${msg}\n  ${authAdvice(classifyAuthError(raw), hint)}` };
-  } else if (err instanceof UpstreamError) {
-    const host = hostOf(raw) ?? hint.host;
-    if (/network error|ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|fetch failed|timeout/i.test(raw)) {
-      out = {
-        exitCode: EXIT.unavailable,
-        message: `${msg}\n  cannot reach ${host ?? 'the vendor'}: check the network connection, and --host / ZEPP_LAKE_HOST if you set one; then run the command again`,
-      };
-    } else if (err.status !== undefined && err.status >= 500) {
-      out = {
-        exitCode: EXIT.unavailable,
-        message: `${msg}\n  the vendor's servers are failing: run the command again later; nothing is lost`,
-      };
-    } else {
-      out = {
+function loginAdvice(err: LoginError, msg: string): Advice {
+  switch (err.code) {
+    case '0113':
+      return {
         exitCode: EXIT.usage,
-        message: `${msg}\n  the host did not answer like the vendor API: check --host / ZEPP_LAKE_HOST (region hosts: ${REGION_HOSTS})`,
+        message: `${msg}\n  the account lives in another region: run \`zepp-lake login --host <region host>\` with ${REGION_HOSTS}`,
       };
-    }
-  } else if (err instanceof MalformedPayloadError) {
-    out = {
-      exitCode: EXIT.usage,
-      message: `${msg}\n  the answer is not what the vendor API sends: check --host / ZEPP_LAKE_HOST; if the host is right, the vendor changed its API (please open an issue)`,
+    case '0115':
+      return { exitCode: EXIT.usage, message: `${msg}\n  the vendor disabled this account; check it in the Zepp app` };
+    case '0117':
+      return { exitCode: EXIT.usage, message: `${msg}\n  check the e-mail (--email or ZEPP_LAKE_EMAIL)` };
+    case '0106':
+      return { exitCode: EXIT.unavailable, message: `${msg}\n  run the same command again in a minute` };
+    default:
+      return {
+        exitCode: EXIT.usage,
+        message:
+          `${msg}\n  the vendor did not accept this e-mail and password; check both (--email or ZEPP_LAKE_EMAIL, ` +
+          'ZEPP_LAKE_PASSWORD or the prompt) and run the command again; several failures in a row can get the login throttled for a while',
+      };
+  }
+}
+
+function rateLimitAdvice(err: RateLimitedError, raw: string, msg: string): Advice {
+  const isLogin = /client\/login|registrations|app_tokens|oauth/i.test(raw);
+  const wait = err.retryAfterMs ? ` (the vendor asked for ${Math.ceil(err.retryAfterMs / 1000)} s)` : '';
+  const advice = isLogin
+    ? `the vendor is throttling logins${wait}: wait a few minutes, then run the command once more; do not retry in a loop (every fresh login can also log your phone app out)`
+    : `the vendor is throttling requests${wait}: wait a few minutes and run the command again; days already fetched are kept`;
+  return { exitCode: EXIT.unavailable, message: `${msg}\n  ${advice}` };
+}
+
+function upstreamAdvice(err: UpstreamError, raw: string, msg: string, hint: LoginHint): Advice {
+  const host = hostOf(raw) ?? hint.host;
+  if (/network error|ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|fetch failed|timeout/i.test(raw)) {
+    return {
+      exitCode: EXIT.unavailable,
+      message: `${msg}\n  cannot reach ${host ?? 'the vendor'}: check the network connection, and --host / ZEPP_LAKE_HOST if you set one; then run the command again`,
     };
-  } else if (err instanceof LeaseHeldError) {
-    out = {
+  }
+  if (err.status !== undefined && err.status >= 500) {
+    return {
+      exitCode: EXIT.unavailable,
+      message: `${msg}\n  the vendor's servers are failing: run the command again later; nothing is lost`,
+    };
+  }
+  return {
+    exitCode: EXIT.usage,
+    message: `${msg}\n  the host did not answer like the vendor API: check --host / ZEPP_LAKE_HOST (region hosts: ${REGION_HOSTS})`,
+  };
+}
+
+/** Errors of this machine's side (the lease, local storage, file locks, a concurrent writer); else undefined. */
+function localAdvice(err: unknown, msg: string): Advice | undefined {
+  if (err instanceof LeaseHeldError) {
+    return {
       exitCode: EXIT.unavailable,
       message: `${msg}\n  another sync or replay of this user is running: let it finish (a crashed worker's lease expires after 15 minutes)`,
     };
-  } else if (err instanceof StorageWriteError) {
-    out = {
+  }
+  if (err instanceof StorageWriteError) {
+    return {
       exitCode: EXIT.unavailable,
       message: `${msg}\n  ${STORAGE_ADVICE}`,
     };
-  } else if (err instanceof FileLockTimeoutError || err instanceof FileLockLostError) {
-    out = {
+  }
+  if (err instanceof FileLockTimeoutError || err instanceof FileLockLostError) {
+    return {
       exitCode: EXIT.unavailable,
       message: `${msg}\n  another zepp-lake process keeps using it: let it finish, then run the command again (a lock left by a killed process is taken over after ${LOCK_STALE_MS / 1000} s)`,
     };
-  } else if (err instanceof WriteConflictError) {
-    out = {
+  }
+  if (err instanceof WriteConflictError) {
+    return {
       exitCode: EXIT.unavailable,
       message: `${msg}\n  another process wrote at the same time: run the command again`,
     };
-  } else {
-    out = { exitCode: EXIT.usage, message: msg };
   }
+  return undefined;
+}
+
+function adviceFor(err: unknown, raw: string, msg: string, hint: LoginHint): Advice {
+  if (err instanceof LoginError) return loginAdvice(err, msg);
+  if (err instanceof RateLimitedError) return rateLimitAdvice(err, raw, msg);
+  if (err instanceof AuthExpiredError) {
+    return { exitCode: EXIT.auth, message: `${msg}\n  ${authAdvice(classifyAuthError(raw), hint)}` };
+  }
+  if (err instanceof UpstreamError) return upstreamAdvice(err, raw, msg, hint);
+  if (err instanceof MalformedPayloadError) {
+    return {
+      exitCode: EXIT.usage,
+      message: `${msg}\n  the answer is not what the vendor API sends: check --host / ZEPP_LAKE_HOST; if the host is right, the vendor changed its API (please open an issue)`,
+    };
+  }
+  return localAdvice(err, msg) ?? { exitCode: EXIT.usage, message: msg };
+}
+
+/** Maps any error that reached the top of a command to its message and exit status. */
+export function adviseError(err: unknown, hint: LoginHint = {}): Advice {
+  const raw = err instanceof Error ? err.message : String(err);
+  const out = adviceFor(err, raw, redact(raw), hint);
   return { exitCode: out.exitCode, message: redact(out.message) };
 }

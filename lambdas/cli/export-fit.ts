@@ -1,6 +1,6 @@
 // `zepp-lake export fit`: workouts as FIT activity files (lambdas/core/fit.ts, Garmin's FIT SDK) from the lake's
 // workout, workout_sample, workout_pause and workout_lap rows, read with DuckDB, local or `--backend aws` (the same
-// plumbing as `export gpx` in export-command.ts).
+// plumbing as `export gpx` in export-common.ts).
 //
 //   export fit --workout TRACKID [--user ID] [--out FILE]        one workout (default ./<user>_<date>_<trackid>.fit)
 //   export fit --from DATE --to DATE [--user ID] --out-dir DIR   every workout whose local date is in the range
@@ -36,7 +36,7 @@ import {
   withLake,
   workoutFileOptions,
   writeTextFile,
-} from './export-command.ts';
+} from './export-common.ts';
 import type { CliWiring } from './wiring.ts';
 
 export type FitExportOptions = WorkoutFileOptions;

@@ -61,55 +61,63 @@ export function formatDuration(seconds: number): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
-export function createProgress(opts: ProgressOptions = {}): ProgressSink {
-  if (opts.quiet) return SILENT;
-  const out = opts.stream ?? process.stderr;
-  const now = opts.now ?? Date.now;
-  const verb = opts.verb ?? 'sync';
-  const interval = opts.plainIntervalMs ?? 10_000;
-  const keyOf = (e: ProgressUpdate) => (e.userId ? `${e.userId}/${e.stream}` : e.stream);
-  const counters = new Map<string, Counter>();
-  const counterOf = (key: string, done: number): Counter => {
-    let c = counters.get(key);
-    if (!c) {
-      c = { startedAt: now(), startDone: done, lastPct: -1, lastAt: 0, finished: false };
-      counters.set(key, c);
-    }
-    return c;
-  };
+/** The counters of one progress sink, by user and stream: each remembers when and where it started. */
+class Counters {
+  private readonly counters = new Map<string, Counter>();
 
-  if (opts.json || !out.isTTY) {
-    return {
-      update(e) {
-        const key = keyOf(e);
-        const c = counterOf(key, e.done);
-        const t = now();
-        const pct = e.total > 0 ? Math.min(100, Math.floor((e.done / e.total) * 100)) : 100;
-        const end = e.done >= e.total;
-        // The start, every 25 %, at least every `interval`, and the end (once), so logs stay short.
-        const due = c.lastPct < 0 || (end ? !c.finished : pct >= c.lastPct + 25 || t - c.lastAt >= interval);
-        if (!due) return;
-        c.lastPct = pct;
-        c.lastAt = t;
-        c.finished = end;
-        const eta = etaSeconds(c, e.done, e.total, t);
-        if (opts.json) {
-          out.write(
-            `${JSON.stringify({ progress: verb, userId: e.userId, stream: e.stream, done: e.done, total: e.total, label: e.label, etaS: eta === undefined ? null : Math.round(eta) })}\n`,
-          );
-          return;
-        }
-        const etaText = end ? '' : eta === undefined ? '' : `, eta ${formatDuration(eta)}`;
-        out.write(`${verb} ${key}: ${e.done}/${e.total}${e.label ? ` ${e.label}` : ''} (${pct}%${etaText})\n`);
-      },
-      note(text) {
-        if (opts.json) out.write(`${JSON.stringify({ note: text })}\n`);
-        else out.write(`${text}\n`);
-      },
-      stop() {},
-    };
+  constructor(readonly now: () => number) {}
+
+  key(e: ProgressUpdate): string {
+    return e.userId ? `${e.userId}/${e.stream}` : e.stream;
   }
 
+  of(key: string, done: number): Counter {
+    let c = this.counters.get(key);
+    if (!c) {
+      c = { startedAt: this.now(), startDone: done, lastPct: -1, lastAt: 0, finished: false };
+      this.counters.set(key, c);
+    }
+    return c;
+  }
+}
+
+/** Without a terminal (or with `json`): a line at the start, every 25 %, every `interval` and at the end. */
+function plainProgress(opts: ProgressOptions, out: NodeJS.WriteStream, counters: Counters): ProgressSink {
+  const verb = opts.verb ?? 'sync';
+  const interval = opts.plainIntervalMs ?? 10_000;
+  return {
+    update(e) {
+      const key = counters.key(e);
+      const c = counters.of(key, e.done);
+      const t = counters.now();
+      const pct = e.total > 0 ? Math.min(100, Math.floor((e.done / e.total) * 100)) : 100;
+      const end = e.done >= e.total;
+      // The start, every 25 %, at least every `interval`, and the end (once), so logs stay short.
+      const due = c.lastPct < 0 || (end ? !c.finished : pct >= c.lastPct + 25 || t - c.lastAt >= interval);
+      if (!due) return;
+      c.lastPct = pct;
+      c.lastAt = t;
+      c.finished = end;
+      const eta = etaSeconds(c, e.done, e.total, t);
+      if (opts.json) {
+        out.write(
+          `${JSON.stringify({ progress: verb, userId: e.userId, stream: e.stream, done: e.done, total: e.total, label: e.label, etaS: eta === undefined ? null : Math.round(eta) })}\n`,
+        );
+        return;
+      }
+      const etaText = end ? '' : eta === undefined ? '' : `, eta ${formatDuration(eta)}`;
+      out.write(`${verb} ${key}: ${e.done}/${e.total}${e.label ? ` ${e.label}` : ''} (${pct}%${etaText})\n`);
+    },
+    note(text) {
+      if (opts.json) out.write(`${JSON.stringify({ note: text })}\n`);
+      else out.write(`${text}\n`);
+    },
+    stop() {},
+  };
+}
+
+/** On a terminal: one bar per counter, with our ETA. */
+function barProgress(out: NodeJS.WriteStream, counters: Counters): ProgressSink {
   const multi = new cliProgress.MultiBar(
     {
       // The ETA is ours (the pace since this counter started), not cli-progress's, which shows NULL at first.
@@ -123,9 +131,9 @@ export function createProgress(opts: ProgressOptions = {}): ProgressSink {
   const bars = new Map<string, cliProgress.SingleBar>();
   return {
     update(e) {
-      const key = keyOf(e);
-      const c = counterOf(key, e.done);
-      const secondsLeft = etaSeconds(c, e.done, e.total, now());
+      const key = counters.key(e);
+      const c = counters.of(key, e.done);
+      const secondsLeft = etaSeconds(c, e.done, e.total, counters.now());
       const eta = secondsLeft === undefined || e.done >= e.total ? '' : ` eta ${formatDuration(secondsLeft)}`;
       let bar = bars.get(key);
       if (!bar) {
@@ -142,4 +150,11 @@ export function createProgress(opts: ProgressOptions = {}): ProgressSink {
       multi.stop();
     },
   };
+}
+
+export function createProgress(opts: ProgressOptions = {}): ProgressSink {
+  if (opts.quiet) return SILENT;
+  const out = opts.stream ?? process.stderr;
+  const counters = new Counters(opts.now ?? Date.now);
+  return opts.json || !out.isTTY ? plainProgress(opts, out, counters) : barProgress(out, counters);
 }

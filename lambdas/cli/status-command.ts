@@ -126,17 +126,16 @@ export function describePeriods(entries: readonly { period: string }[]): string 
   return parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}` : (parts[0] ?? 'nothing');
 }
 
-export async function collectUserStatus(
+/** One status per stream that has a cursor or ledger entries, in STREAMS order. */
+async function streamStatuses(
   state: StateStore,
-  u: UserRecord,
-  opts: StatusOptions = {},
-): Promise<UserStatus> {
-  const now = opts.now ?? Date.now();
-  const ledger = await state.listLedger(u.userId);
+  userId: string,
+  ledger: readonly LedgerEntry[],
+): Promise<StreamStatus[]> {
   const streams: StreamStatus[] = [];
   for (const stream of STREAMS) {
     const entries = ledger.filter((e) => e.stream === stream);
-    const cursor = await state.getCursor(u.userId, stream);
+    const cursor = await state.getCursor(userId, stream);
     if (!cursor && entries.length === 0) continue;
     const count = (s: LedgerEntry['status']) => entries.filter((e) => e.status === s).length;
     const periods = entries.map((e) => e.period).sort();
@@ -168,15 +167,23 @@ export async function collectUserStatus(
         .map((e) => ({ period: e.period, error: e.error ?? '' })),
     });
   }
+  return streams;
+}
 
-  let tokens: UserTokens | undefined;
-  let tokensKnown = false;
-  if (opts.tokens) {
-    tokens = await opts.tokens.get(u.userId);
-    tokensKnown = true;
-  }
+/** What the actions of one person are decided from. */
+interface ActionFacts {
+  u: UserRecord;
+  ledger: readonly LedgerEntry[];
+  tokens: UserTokens | undefined;
+  auth: UserStatus['auth'];
+  renewedSinceFailure: boolean;
+  opts: StatusOptions;
+  now: number;
+}
+
+/** What the person should do next, most urgent first; `stale` only when nothing else is asked. */
+function statusActions({ u, ledger, tokens, auth, renewedSinceFailure, opts, now }: ActionFacts): StatusAction[] {
   const authFailedEntries = ledger.filter((e) => e.status === 'auth_failed');
-  const { auth, renewedSinceFailure } = authStateOf(tokens, authFailedEntries, tokensKnown);
   const hint = {
     userId: u.userId,
     source: u.source,
@@ -219,6 +226,27 @@ export async function collectUserStatus(
         : `never synced successfully: run ${sync}`,
     });
   }
+  return actions;
+}
+
+export async function collectUserStatus(
+  state: StateStore,
+  u: UserRecord,
+  opts: StatusOptions = {},
+): Promise<UserStatus> {
+  const now = opts.now ?? Date.now();
+  const ledger = await state.listLedger(u.userId);
+  const streams = await streamStatuses(state, u.userId, ledger);
+
+  let tokens: UserTokens | undefined;
+  let tokensKnown = false;
+  if (opts.tokens) {
+    tokens = await opts.tokens.get(u.userId);
+    tokensKnown = true;
+  }
+  const authFailedEntries = ledger.filter((e) => e.status === 'auth_failed');
+  const { auth, renewedSinceFailure } = authStateOf(tokens, authFailedEntries, tokensKnown);
+  const actions = statusActions({ u, ledger, tokens, auth, renewedSinceFailure, opts, now });
 
   const allGaps = streams.filter((s) => s.oldestGap).map((s) => ({ ...(s.oldestGap as Gap), stream: s.stream }));
   return {

@@ -10,7 +10,7 @@ import { type EngineDeps, SyncEngine, type SyncReport } from '../engine/sync-eng
 import type { Runtime } from '../runtime/local.ts';
 import type { HttpOptions } from '../sources/http.ts';
 import { openSource, SOURCE_IDS } from '../sources/registry.ts';
-import { loginWithPassword } from '../sources/zepp/client.ts';
+import { loginWithPassword } from '../sources/zepp/password-login.ts';
 import { EXIT, EXIT_CODES_HELP, STORAGE_ADVICE } from './error-advice.ts';
 import { dateOption, hostUrlOption, userIdOption } from './option-parsers.ts';
 import { createProgress } from './progress.ts';

@@ -21,17 +21,25 @@ const DAY_MS = 86_400_000;
 const INT32_MIN = -2_147_483_648;
 const INT32_MAX = 2_147_483_647;
 
+/** Where a row cannot be written: the table, the column and the row index. */
+export interface ParquetRowPlace {
+  table: string;
+  column: string;
+  rowIndex: number;
+}
+
 /** A row that cannot be written: names the table, the column and the row index. */
 export class ParquetRowError extends Error {
-  constructor(
-    readonly table: string,
-    readonly column: string,
-    readonly rowIndex: number,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`${table}.${column} row ${rowIndex}: ${message}`, options);
+  readonly table: string;
+  readonly column: string;
+  readonly rowIndex: number;
+
+  constructor(place: ParquetRowPlace, message: string, options?: { cause?: unknown }) {
+    super(`${place.table}.${place.column} row ${place.rowIndex}: ${message}`, options);
     this.name = 'ParquetRowError';
+    this.table = place.table;
+    this.column = place.column;
+    this.rowIndex = place.rowIndex;
   }
 }
 
@@ -74,112 +82,151 @@ function daysOfDate(value: string): number | undefined {
   return days;
 }
 
-/** One column of the table as Arrow Data, built straight from typed arrays. */
-function buildColumn(table: string, column: ColumnDef, rows: readonly Row[]): arrow.Data {
-  const n = rows.length;
-  const type = arrowTypeOf(column.type);
-  const validity = new Uint8Array((n + 7) >> 3);
-  let nullCount = 0;
-  const fail = (i: number, message: string): never => {
-    throw new ParquetRowError(table, column.name, i, message);
-  };
-  const cellAt = (i: number) => {
-    const value = (rows[i] as Row)[column.name];
+/**
+ * The cells of one column, read in row order: `at(i)` checks nullability and marks the validity bitmap, `fail`
+ * names the row, `nulls()` (called after every cell is read) gives a column without nulls no bitmap at all.
+ */
+class ColumnCells {
+  readonly n: number;
+  private readonly validity: Uint8Array;
+  private nullCount = 0;
+
+  constructor(
+    private readonly table: string,
+    private readonly column: ColumnDef,
+    private readonly rows: readonly Row[],
+  ) {
+    this.n = rows.length;
+    this.validity = new Uint8Array((this.n + 7) >> 3);
+  }
+
+  fail(i: number, message: string): never {
+    throw new ParquetRowError({ table: this.table, column: this.column.name, rowIndex: i }, message);
+  }
+
+  at(i: number): unknown {
+    const value = (this.rows[i] as Row)[this.column.name];
     if (value === null || value === undefined) {
-      if (!column.nullable) fail(i, 'null in a non-nullable column');
-      nullCount++;
+      if (!this.column.nullable) this.fail(i, 'null in a non-nullable column');
+      this.nullCount++;
       return null;
     }
-    validity[i >> 3] = (validity[i >> 3] as number) | (1 << (i & 7));
+    this.validity[i >> 3] = (this.validity[i >> 3] as number) | (1 << (i & 7));
     return value;
-  };
-  // Called after the values are read: a column without nulls gets no bitmap at all.
-  const nulls = () => (nullCount > 0 ? { nullBitmap: validity, nullCount } : { nullCount: 0 });
+  }
 
+  nulls(): { nullBitmap?: Uint8Array; nullCount: number } {
+    return this.nullCount > 0 ? { nullBitmap: this.validity, nullCount: this.nullCount } : { nullCount: 0 };
+  }
+}
+
+function int32Column(cells: ColumnCells): arrow.Data {
+  const data = new Int32Array(cells.n);
+  for (let i = 0; i < cells.n; i++) {
+    const v = cells.at(i);
+    if (v === null) continue;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < INT32_MIN || v > INT32_MAX) {
+      cells.fail(i, `not a 32-bit integer: ${String(v)}`);
+    }
+    data[i] = v as number;
+  }
+  return arrow.makeData({ type: new arrow.Int32(), length: cells.n, data, ...cells.nulls() });
+}
+
+function int64Column(cells: ColumnCells, type: arrow.Int64 | arrow.TimestampMillisecond): arrow.Data {
+  const data = new BigInt64Array(cells.n);
+  for (let i = 0; i < cells.n; i++) {
+    const v = cells.at(i);
+    if (v === null) continue;
+    if (typeof v !== 'number' || !Number.isSafeInteger(v)) cells.fail(i, `not a safe integer: ${String(v)}`);
+    data[i] = BigInt(v as number);
+  }
+  return type instanceof arrow.Timestamp
+    ? arrow.makeData({ type, length: cells.n, data, ...cells.nulls() })
+    : arrow.makeData({ type, length: cells.n, data, ...cells.nulls() });
+}
+
+function float64Column(cells: ColumnCells): arrow.Data {
+  const data = new Float64Array(cells.n);
+  for (let i = 0; i < cells.n; i++) {
+    const v = cells.at(i);
+    if (v === null) continue;
+    if (typeof v !== 'number') cells.fail(i, `not a number: ${String(v)}`);
+    data[i] = v as number;
+  }
+  return arrow.makeData({ type: new arrow.Float64(), length: cells.n, data, ...cells.nulls() });
+}
+
+function dateColumn(cells: ColumnCells): arrow.Data {
+  const data = new Int32Array(cells.n);
+  for (let i = 0; i < cells.n; i++) {
+    const v = cells.at(i);
+    if (v === null) continue;
+    const days = typeof v === 'string' ? daysOfDate(v) : undefined;
+    if (days === undefined) cells.fail(i, `not a YYYY-MM-DD date: ${String(v)}`);
+    data[i] = days as number;
+  }
+  return arrow.makeData({ type: new arrow.DateDay(), length: cells.n, data, ...cells.nulls() });
+}
+
+function boolColumn(cells: ColumnCells): arrow.Data {
+  const data = new Uint8Array((cells.n + 7) >> 3);
+  for (let i = 0; i < cells.n; i++) {
+    const v = cells.at(i);
+    if (v === null) continue;
+    if (typeof v !== 'boolean') cells.fail(i, `not a boolean: ${String(v)}`);
+    if (v) data[i >> 3] = (data[i >> 3] as number) | (1 << (i & 7));
+  }
+  return arrow.makeData({ type: new arrow.Bool(), length: cells.n, data, ...cells.nulls() });
+}
+
+/** Offsets + one byte buffer; repeated values (user ids, devices, sources) are encoded once. */
+function utf8Column(cells: ColumnCells): arrow.Data {
+  const n = cells.n;
+  const offsets = new Int32Array(n + 1);
+  const encoded: (Uint8Array | undefined)[] = new Array(n);
+  const cache = new Map<string, Uint8Array>();
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const v = cells.at(i);
+    if (v !== null) {
+      if (typeof v !== 'string') cells.fail(i, `not a string: ${String(v)}`);
+      let bytes = cache.get(v as string);
+      if (!bytes) {
+        bytes = textEncoder.encode(v as string);
+        cache.set(v as string, bytes);
+      }
+      encoded[i] = bytes;
+      total += bytes.length;
+    }
+    offsets[i + 1] = total;
+  }
+  const data = new Uint8Array(total);
+  for (let i = 0; i < n; i++) {
+    const bytes = encoded[i];
+    if (bytes) data.set(bytes, offsets[i] as number);
+  }
+  return arrow.makeData({ type: new arrow.Utf8(), length: n, valueOffsets: offsets, data, ...cells.nulls() });
+}
+
+/** One column of the table as Arrow Data, built straight from typed arrays. */
+function buildColumn(table: string, column: ColumnDef, rows: readonly Row[]): arrow.Data {
+  const cells = new ColumnCells(table, column, rows);
   switch (column.type) {
-    case 'int': {
-      const data = new Int32Array(n);
-      for (let i = 0; i < n; i++) {
-        const v = cellAt(i);
-        if (v === null) continue;
-        if (typeof v !== 'number' || !Number.isInteger(v) || v < INT32_MIN || v > INT32_MAX) {
-          fail(i, `not a 32-bit integer: ${String(v)}`);
-        }
-        data[i] = v as number;
-      }
-      return arrow.makeData({ type: type as arrow.Int32, length: n, data, ...nulls() });
-    }
+    case 'int':
+      return int32Column(cells);
     case 'bigint':
-    case 'timestamp': {
-      const data = new BigInt64Array(n);
-      for (let i = 0; i < n; i++) {
-        const v = cellAt(i);
-        if (v === null) continue;
-        if (typeof v !== 'number' || !Number.isSafeInteger(v)) fail(i, `not a safe integer: ${String(v)}`);
-        data[i] = BigInt(v as number);
-      }
-      return type instanceof arrow.Timestamp
-        ? arrow.makeData({ type, length: n, data, ...nulls() })
-        : arrow.makeData({ type: type as arrow.Int64, length: n, data, ...nulls() });
-    }
-    case 'double': {
-      const data = new Float64Array(n);
-      for (let i = 0; i < n; i++) {
-        const v = cellAt(i);
-        if (v === null) continue;
-        if (typeof v !== 'number') fail(i, `not a number: ${String(v)}`);
-        data[i] = v as number;
-      }
-      return arrow.makeData({ type: type as arrow.Float64, length: n, data, ...nulls() });
-    }
-    case 'date': {
-      const data = new Int32Array(n);
-      for (let i = 0; i < n; i++) {
-        const v = cellAt(i);
-        if (v === null) continue;
-        const days = typeof v === 'string' ? daysOfDate(v) : undefined;
-        if (days === undefined) fail(i, `not a YYYY-MM-DD date: ${String(v)}`);
-        data[i] = days as number;
-      }
-      return arrow.makeData({ type: type as arrow.DateDay, length: n, data, ...nulls() });
-    }
-    case 'boolean': {
-      const data = new Uint8Array((n + 7) >> 3);
-      for (let i = 0; i < n; i++) {
-        const v = cellAt(i);
-        if (v === null) continue;
-        if (typeof v !== 'boolean') fail(i, `not a boolean: ${String(v)}`);
-        if (v) data[i >> 3] = (data[i >> 3] as number) | (1 << (i & 7));
-      }
-      return arrow.makeData({ type: type as arrow.Bool, length: n, data, ...nulls() });
-    }
-    case 'string': {
-      // Offsets + one byte buffer; repeated values (user ids, devices, sources) are encoded once.
-      const offsets = new Int32Array(n + 1);
-      const encoded: (Uint8Array | undefined)[] = new Array(n);
-      const cache = new Map<string, Uint8Array>();
-      let total = 0;
-      for (let i = 0; i < n; i++) {
-        const v = cellAt(i);
-        if (v !== null) {
-          if (typeof v !== 'string') fail(i, `not a string: ${String(v)}`);
-          let bytes = cache.get(v as string);
-          if (!bytes) {
-            bytes = textEncoder.encode(v as string);
-            cache.set(v as string, bytes);
-          }
-          encoded[i] = bytes;
-          total += bytes.length;
-        }
-        offsets[i + 1] = total;
-      }
-      const data = new Uint8Array(total);
-      for (let i = 0; i < n; i++) {
-        const bytes = encoded[i];
-        if (bytes) data.set(bytes, offsets[i] as number);
-      }
-      return arrow.makeData({ type: type as arrow.Utf8, length: n, valueOffsets: offsets, data, ...nulls() });
-    }
+      return int64Column(cells, new arrow.Int64());
+    case 'timestamp':
+      return int64Column(cells, new arrow.TimestampMillisecond('UTC'));
+    case 'double':
+      return float64Column(cells);
+    case 'date':
+      return dateColumn(cells);
+    case 'boolean':
+      return boolColumn(cells);
+    case 'string':
+      return utf8Column(cells);
   }
 }
 

@@ -1,20 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import {
-  barChart,
-  COVERAGE_COLORS,
-  clockTime,
-  coverageCalendar,
-  escapeHtml,
-  lineChart,
-  niceTicks,
-  projectTrack,
-  SLEEP_AXIS_MINUTES,
-  sleepNights,
-  stackedBarChart,
-  thinPoints,
-  trackPlot,
-  zoneBar,
-} from '../../lambdas/cli/report-charts.ts';
+import { coverageCalendar } from '../../lambdas/cli/report-coverage-chart.ts';
+import { barChart, lineChart, stackedBarChart } from '../../lambdas/cli/report-daily-charts.ts';
+import { clockTime, SLEEP_AXIS_MINUTES, sleepNights } from '../../lambdas/cli/report-sleep-chart.ts';
+import { COVERAGE_COLORS, escapeHtml, niceTicks } from '../../lambdas/cli/report-svg.ts';
+import { projectTrack, thinPoints, trackPlot, zoneBar } from '../../lambdas/cli/report-workout-charts.ts';
 
 /** The attributes of every element `<tag ...>` in the markup whose attributes match `filter`. */
 function elements(svg: string, tag: string, filter: RegExp = /./): Record<string, string>[] {

@@ -28,7 +28,7 @@ function sourceFiles(dir: string): string[] {
 }
 
 /** Runs of two or more stream names written as string literals, separated by commas only. */
-export function streamListsIn(text: string, streams: readonly string[]): string[] {
+function streamListsIn(text: string, streams: readonly string[]): string[] {
   const name = `['"\`](?:${streams.join('|')})['"\`]`;
   const list = new RegExp(`${name}(?:\\s*,\\s*${name})+`, 'g');
   return text.match(list) ?? [];

@@ -172,13 +172,18 @@ function oauthError(text: string): { error?: string; code?: number } {
   };
 }
 
+/** One call of the OAuth token endpoint: its path, form, optional bearer, and what it is, for messages. */
+interface TokenRequest {
+  path: string;
+  form: Record<string, string>;
+  bearer?: string;
+  what: string;
+}
+
 async function tokenCall(
-  path: string,
-  form: Record<string, string>,
-  bearer: string | undefined,
+  { path, form, bearer, what }: TokenRequest,
   hosts: HuamiOpenHosts | undefined,
   httpOptions: HttpOptions | undefined,
-  what: string,
 ): Promise<OAuthTokens> {
   const http = resolve(httpOptions);
   const url = `${hostsOf(hosts).auth}${path}`;
@@ -224,18 +229,19 @@ export function exchangeCode(
   http?: HttpOptions,
 ): Promise<OAuthTokens> {
   return tokenCall(
-    '/oauth2/access_token',
     {
-      client_id: args.clientId,
-      client_secret: args.clientSecret,
-      grant_type: 'authorization_code',
-      redirect_uri: args.redirectUri,
-      code: args.code,
+      path: '/oauth2/access_token',
+      form: {
+        client_id: args.clientId,
+        client_secret: args.clientSecret,
+        grant_type: 'authorization_code',
+        redirect_uri: args.redirectUri,
+        code: args.code,
+      },
+      what: 'the authorization code exchange',
     },
-    undefined,
     hosts,
     http,
-    'the authorization code exchange',
   );
 }
 
@@ -246,17 +252,19 @@ export function refreshAccessToken(
 ): Promise<OAuthTokens> {
   // The doc sends the refresh token as `Authorization: Bearer`; it goes in the form too (RFC 6749 §6).
   return tokenCall(
-    '/oauth2/refresh_token',
     {
-      client_id: args.clientId,
-      client_secret: args.clientSecret,
-      grant_type: 'refresh_token',
-      refresh_token: args.refreshToken,
+      path: '/oauth2/refresh_token',
+      form: {
+        client_id: args.clientId,
+        client_secret: args.clientSecret,
+        grant_type: 'refresh_token',
+        refresh_token: args.refreshToken,
+      },
+      bearer: args.refreshToken,
+      what: 'the token refresh',
     },
-    args.refreshToken,
     hosts,
     http,
-    'the token refresh',
   );
 }
 

@@ -14,14 +14,7 @@
 // `app_tokens?login_token=` query, which is redacted in every URL this module exposes (RawResponse.url,
 // error messages, onRetry). Error messages go through `redact()` as a second line of defence.
 
-import {
-  AuthExpiredError,
-  LoginError,
-  MalformedPayloadError,
-  RateLimitedError,
-  redact,
-  UpstreamError,
-} from '../../core/errors.ts';
+import { AuthExpiredError, MalformedPayloadError, RateLimitedError, redact, UpstreamError } from '../../core/errors.ts';
 import { legacyCodeKind } from '../../core/vendor-values.ts';
 import {
   type Exchange,
@@ -65,24 +58,12 @@ const DEFAULT_HOSTS = {
   data: 'https://api-mifit.huami.com',
 } as const;
 
-const APP_NAME = 'com.xiaomi.hm.health';
-const LOGIN_REDIRECT_URI = 'https://s3-us-west-2.amazonws.com/hm-registration/successsignin.html';
+export const APP_NAME = 'com.xiaomi.hm.health';
 const TOKEN_DOMAINS = 'api-user.huami.com,api-mifit.huami.com,app-analytics.huami.com';
-const LOGIN_DOMAINS =
-  'account.huami.com,api-user.huami.com,api-watch.huami.com,api-analytics.huami.com,app-analytics.huami.com,api-mifit.huami.com';
-
-/** Legacy envelope codes meaning "the app token is not valid (any more)". */
-
-const LOGIN_ERROR_MESSAGES: Readonly<Record<string, string>> = {
-  '0106': 'the one-time login code was rejected (invalid or already used); start the login again',
-  '0113': 'wrong region: the account belongs to another region, log in through that region’s account host',
-  '0115': 'the account is disabled',
-  '0117': 'no account is registered for this email',
-};
 
 // ------------------------------------------------------------------------------------------- helpers
 
-function malformed(displayUrl: string, endpoint: string, text: string): Transient {
+export function malformed(displayUrl: string, endpoint: string, text: string): Transient {
   return new Transient(
     'body is not valid JSON',
     () =>
@@ -93,11 +74,11 @@ function malformed(displayUrl: string, endpoint: string, text: string): Transien
   );
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function hostsFor(hosts: ZeppHosts): { registration: string; account: string; data: string } {
+export function hostsFor(hosts: ZeppHosts): { registration: string; account: string; data: string } {
   const trim = (s: string) => s.replace(/\/+$/, '');
   if (hosts.base) {
     const base = trim(hosts.base);
@@ -118,170 +99,10 @@ function queryString(params: Record<string, string | number | undefined>): strin
 }
 
 /** Vendor error codes are short identifiers ("0106", "100302"); anything longer could be a token and is not echoed. */
-function safeCode(value: unknown): string | undefined {
+export function safeCode(value: unknown): string | undefined {
   if (typeof value !== 'string' && typeof value !== 'number') return undefined;
   const s = String(value);
   return /^-?[A-Za-z0-9_.]{1,16}$/.test(s) ? s : undefined;
-}
-
-/** A LoginError whose message explains a known `error_code`; `fallback` describes anything else. */
-function loginError(
-  code: string | undefined,
-  fallback: string,
-  knownCodes = Object.keys(LOGIN_ERROR_MESSAGES),
-): LoginError {
-  const known = code !== undefined && knownCodes.includes(code) ? LOGIN_ERROR_MESSAGES[code] : undefined;
-  const message = known ?? (code !== undefined ? `${fallback} (error ${code})` : fallback);
-  return new LoginError(redact(`Zepp login failed: ${message}`), code);
-}
-
-// ------------------------------------------------------------------------------------------- login
-
-interface AccessCode {
-  access: string;
-  countryCode?: string;
-  region?: string;
-}
-
-function accessFromParams(get: (key: string) => string | null | undefined): AccessCode | { error: string } {
-  const error = get('error');
-  if (error) return { error };
-  const access = get('access');
-  if (!access) return { error: '' };
-  const region = get('region') ?? undefined;
-  // huami-token derives a missing country code from the region's first two letters.
-  const countryCode = get('country_code') ?? (region ? region.slice(0, 2).toUpperCase() : undefined);
-  return { access, countryCode, region };
-}
-
-/**
- * Email + password login, two steps (§2.1): the registration host answers a redirect whose Location
- * carries a one-time `access` code, which the account host exchanges for the login and app tokens.
- */
-export async function loginWithPassword(
-  email: string,
-  password: string,
-  hosts: ZeppHosts,
-  http?: HttpOptions,
-): Promise<ZeppLogin> {
-  const h = resolveHttp(http);
-  const { registration, account } = hostsFor(hosts);
-
-  const step1Path = `/registrations/${encodeURIComponent(email)}/tokens`;
-  const step1Display = '/registrations/[email]/tokens';
-  const step1Body = new URLSearchParams({
-    state: 'REDIRECTION',
-    client_id: 'HuaMi',
-    redirect_uri: LOGIN_REDIRECT_URI,
-    token: 'access',
-    password,
-  }).toString();
-
-  const requestAccessCode = () =>
-    withRetries(h, step1Display, async () => {
-      const ex = await exchangeOnce(
-        h,
-        registration + step1Path,
-        {
-          method: 'POST',
-          redirect: 'manual',
-          headers: { 'content-type': 'application/x-www-form-urlencoded' },
-          body: step1Body,
-        },
-        step1Display,
-      );
-      if (ex instanceof Transient) return ex;
-      let parsed: AccessCode | { error: string } | undefined;
-      const location = ex.headers.get('location');
-      if (ex.status >= 300 && ex.status < 400 && location) {
-        let target: URL;
-        try {
-          target = new URL(location, registration);
-        } catch {
-          throw new UpstreamError(`${step1Display}: redirect Location is not a URL`, ex.status);
-        }
-        parsed = accessFromParams((k) => target.searchParams.get(k));
-      } else {
-        // The `json_response=true` variant, and error bodies carrying `error_code`.
-        const json = parseJson(ex.text);
-        if (json.ok && isRecord(json.value)) {
-          const body = json.value;
-          if (body.error_code !== undefined) throw loginError(safeCode(body.error_code), 'login refused');
-          if (ex.status === 200) {
-            parsed = accessFromParams((k) => (typeof body[k] === 'string' ? (body[k] as string) : undefined));
-          }
-        } else if (ex.status === 200) {
-          return malformed(step1Display, step1Display, ex.text);
-        }
-      }
-      if (parsed === undefined) {
-        throw new UpstreamError(redact(`${step1Display}: unexpected HTTP ${ex.status} ${excerpt(ex.text)}`), ex.status);
-      }
-      if ('error' in parsed) {
-        if (parsed.error === '') throw loginError(undefined, 'the login redirect carried no access code');
-        // 0106 belongs to step 2 (the one-time code); in step 1 every other error means bad credentials.
-        throw loginError(safeCode(parsed.error), 'wrong email or password', ['0113', '0115', '0117']);
-      }
-      return parsed;
-    });
-
-  const step2Display = '/v2/client/login';
-  const exchangeAccessCode = (code: AccessCode, onAttempt: () => void) => {
-    const step2Body = new URLSearchParams({
-      app_name: APP_NAME,
-      app_version: '4.0.9',
-      code: code.access,
-      country_code: code.countryCode ?? 'US',
-      device_id: '02:00:00:00:00:00',
-      device_model: 'android_phone',
-      grant_type: 'access_token',
-      third_name: 'huami',
-      allow_registration: 'false',
-      dn: LOGIN_DOMAINS,
-      lang: 'en',
-    }).toString();
-
-    return withRetries(h, step2Display, async () => {
-      onAttempt();
-      const ex = await exchangeOnce(
-        h,
-        account + step2Display,
-        { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: step2Body },
-        step2Display,
-      );
-      if (ex instanceof Transient) return ex;
-      const json = parseJson(ex.text);
-      if (!json.ok || !isRecord(json.value)) {
-        if (ex.status === 200) return malformed(step2Display, step2Display, ex.text);
-        throw new UpstreamError(redact(`${step2Display}: unexpected HTTP ${ex.status} ${excerpt(ex.text)}`), ex.status);
-      }
-      const body = json.value;
-      if (body.error_code !== undefined) throw loginError(safeCode(body.error_code), 'login refused');
-      const info = body.token_info;
-      if (ex.status !== 200 || !isRecord(info)) {
-        throw new UpstreamError(redact(`${step2Display}: HTTP ${ex.status} without token_info`), ex.status);
-      }
-      const { login_token: loginToken, app_token: appToken, user_id: userId } = info;
-      if (typeof loginToken !== 'string' || typeof appToken !== 'string' || userId === undefined || userId === null) {
-        throw new MalformedPayloadError('token_info', `${step2Display} answered without login_token/app_token/user_id`);
-      }
-      const regist = isRecord(body.regist_info) ? body.regist_info : {};
-      const region = typeof regist.region === 'string' && regist.region ? regist.region : code.region;
-      const countryCode =
-        typeof regist.country_code === 'string' && regist.country_code ? regist.country_code : code.countryCode;
-      return { loginToken, appToken, userId: String(userId), region, countryCode };
-    });
-  };
-
-  let exchangeAttempts = 0;
-  try {
-    return await exchangeAccessCode(await requestAccessCode(), () => exchangeAttempts++);
-  } catch (err) {
-    // A retried exchange may meet 0106 because the attempt that timed out already spent the one-time code:
-    // fetch one new code (a single extra password POST) instead of failing the login.
-    if (!(err instanceof LoginError && err.code === '0106' && exchangeAttempts > 1)) throw err;
-    return exchangeAccessCode(await requestAccessCode(), () => {});
-  }
 }
 
 /**

@@ -203,8 +203,7 @@ function decodeTimedSeries(
   series: unknown,
   field: string,
   trackid: number,
-  fields: number,
-  cumulative: boolean,
+  { fields, cumulative }: { fields: number; cumulative: boolean },
 ): { t: number; v: number; extra: number[] }[] {
   const entries = splitEntries(series, field);
   const out: { t: number; v: number; extra: number[] }[] = [];
@@ -228,7 +227,7 @@ function decodeTimedSeries(
 
 /** `heart_rate`: `dt,dhr`, both cumulative; HR 0/254/255 -> null. */
 export function decodeHeartRateSeries(series: unknown, trackid: number): { t: number; hr: number | null }[] {
-  return decodeTimedSeries(series, 'heart_rate', trackid, 2, true).map(({ t, v }) => ({
+  return decodeTimedSeries(series, 'heart_rate', trackid, { fields: 2, cumulative: true }).map(({ t, v }) => ({
     t,
     hr: v === 0 || v === 254 || v === 255 ? null : v,
   }));
@@ -236,7 +235,10 @@ export function decodeHeartRateSeries(series: unknown, trackid: number): { t: nu
 
 /** `distance`: `dt,dm`, both cumulative (metres). */
 export function decodeDistanceSeries(series: unknown, trackid: number): { t: number; meters: number }[] {
-  return decodeTimedSeries(series, 'distance', trackid, 2, true).map(({ t, v }) => ({ t, meters: v }));
+  return decodeTimedSeries(series, 'distance', trackid, { fields: 2, cumulative: true }).map(({ t, v }) => ({
+    t,
+    meters: v,
+  }));
 }
 
 /** `gait`: `dt,dsteps,stride_cm,cadence`: time and steps cumulative, stride and cadence absolute. */
@@ -244,7 +246,7 @@ export function decodeGaitSeries(
   series: unknown,
   trackid: number,
 ): { t: number; steps: number; strideCm: number; cadence: number }[] {
-  return decodeTimedSeries(series, 'gait', trackid, 4, true).map(({ t, v, extra }) => ({
+  return decodeTimedSeries(series, 'gait', trackid, { fields: 4, cumulative: true }).map(({ t, v, extra }) => ({
     t,
     steps: v,
     strideCm: extra[0]!,
@@ -254,12 +256,17 @@ export function decodeGaitSeries(
 
 /** `speed`: `dt,m/s`, time cumulative, value absolute ("%d, %0.2f" with a space is fine). */
 export function decodeSpeedSeries(series: unknown, trackid: number): { t: number; mps: number }[] {
-  return decodeTimedSeries(series, 'speed', trackid, 2, false).map(({ t, v }) => ({ t, mps: v }));
+  return decodeTimedSeries(series, 'speed', trackid, { fields: 2, cumulative: false }).map(({ t, v }) => ({
+    t,
+    mps: v,
+  }));
 }
 
 /** `air_pressure_altitude`: `dt,dPa`, both cumulative. */
 export function decodePressureSeries(series: unknown, trackid: number): { t: number; pa: number }[] {
-  return decodeTimedSeries(series, 'air_pressure_altitude', trackid, 2, true).map(({ t, v }) => ({ t, pa: v }));
+  return decodeTimedSeries(series, 'air_pressure_altitude', trackid, { fields: 2, cumulative: true }).map(
+    ({ t, v }) => ({ t, pa: v }),
+  );
 }
 
 const SAMPLE_COLUMNS = [

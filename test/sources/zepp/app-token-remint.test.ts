@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UserTokens } from '../../../lambdas/core/ports.ts';
 import { openZeppSource } from '../../../lambdas/sources/registry.ts';
-import { loginWithPassword } from '../../../lambdas/sources/zepp/client.ts';
+import { loginWithPassword } from '../../../lambdas/sources/zepp/password-login.ts';
 import { FileTokenStore } from '../../../lambdas/stores/file-tokens.ts';
 import { type Simulator, startSimulator } from '../../../sim/index.ts';
 import { shortSimUser } from '../../handlers/lambda-harness.ts';

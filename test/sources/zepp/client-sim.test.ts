@@ -1,13 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AuthExpiredError, LoginError, RateLimitedError } from '../../../lambdas/core/errors.ts';
 import type { HttpOptions } from '../../../lambdas/sources/http.ts';
-import {
-  loginWithPassword,
-  remintAppToken,
-  ZeppApi,
-  type ZeppAuth,
-  type ZeppLogin,
-} from '../../../lambdas/sources/zepp/client.ts';
+import { remintAppToken, ZeppApi, type ZeppAuth, type ZeppLogin } from '../../../lambdas/sources/zepp/client.ts';
+import { loginWithPassword } from '../../../lambdas/sources/zepp/password-login.ts';
 import { type Simulator, startSimulator } from '../../../sim/index.ts';
 
 // The client against the project's vendor simulator: a real login, then every fault the simulator can inject.

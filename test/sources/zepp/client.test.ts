@@ -9,7 +9,8 @@ import {
   UpstreamError,
 } from '../../../lambdas/core/errors.ts';
 import { type HttpOptions, parseRetryAfter } from '../../../lambdas/sources/http.ts';
-import { loginWithPassword, remintAppToken, ZeppApi, type ZeppAuth } from '../../../lambdas/sources/zepp/client.ts';
+import { remintAppToken, ZeppApi, type ZeppAuth } from '../../../lambdas/sources/zepp/client.ts';
+import { loginWithPassword } from '../../../lambdas/sources/zepp/password-login.ts';
 
 // A purpose-built vendor stand-in: each route answers from a script, the last step repeating.
 
