@@ -10,13 +10,11 @@
 // stand-ins in the tests.
 
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ObjectStore, StateStore, TokenStore } from '../core/ports.ts';
 import { DynamoStateStore } from '../stores/dynamo-state.ts';
-import { S3ObjectStore } from '../stores/s3-lake.ts';
 import { SecretsManagerTokenStore } from '../stores/secrets-tokens.ts';
 import { SqsSyncQueue } from '../stores/sqs-queue.ts';
 import { type LambdaConfig, loadConfig } from './config.ts';
@@ -52,10 +50,27 @@ function tracingOf(w: LambdaWiring): Pick<LambdaServices, 'tracing'> {
   return w.tracing ? { tracing: w.tracing } : {};
 }
 
+/**
+ * The lake, with its S3 client built on first use (aws-s3.ts, loaded with import()): a cold start evaluates the
+ * S3 client, the largest of the SDK clients, only in the invocation that reads or writes the lake.
+ */
 export function objectStore(w: LambdaWiring): ObjectStore {
-  // A stand-in endpoint only works path-style; real S3 works either way.
-  const s3 = traced(w.tracing, new S3Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3) }));
-  return new S3ObjectStore({ client: s3, bucket: w.config.lakeBucket, kmsKeyId: w.config.kmsKeyId });
+  let store: Promise<ObjectStore> | undefined;
+  const open = (): Promise<ObjectStore> => {
+    store ??= import('./aws-s3.ts')
+      .then((m) => m.s3ObjectStore(w))
+      .catch((err: unknown) => {
+        store = undefined;
+        throw err;
+      });
+    return store;
+  };
+  return {
+    get: async (key) => (await open()).get(key),
+    put: async (key, body, options) => (await open()).put(key, body, options),
+    list: async (prefix) => (await open()).list(prefix),
+    delete: async (keys) => (await open()).delete(keys),
+  };
 }
 
 export function dynamodbClient(w: LambdaWiring): DynamoDBClient {

@@ -75,9 +75,10 @@ describe('per-handler wiring', () => {
     const cases: [string, (w: LambdaWiring) => unknown, string[]][] = [
       ['dispatcher', dispatcherServices, ['dynamodb', 'sqs']],
       ['token refresher', tokenRefresherServices, ['dynamodb', 'secrets']],
-      ['webhook', webhookServices, ['dynamodb', 's3', 'sqs']],
-      ['replay', replayRuntime, ['dynamodb', 's3']],
-      ['sync worker', syncWorkerRuntime, ['dynamodb', 's3', 'secrets', 'sqs']],
+      // The lake's S3 client is built on first use (see the next test), so it is not among these.
+      ['webhook', webhookServices, ['dynamodb', 'sqs']],
+      ['replay', replayRuntime, ['dynamodb']],
+      ['sync worker', syncWorkerRuntime, ['dynamodb', 'secrets', 'sqs']],
     ];
     for (const [name, wire, expected] of cases) {
       const { tracing, wrapped } = recordingTracing();
@@ -87,6 +88,13 @@ describe('per-handler wiring', () => {
     }
   });
 
+  it('wraps the S3 client of the lake, built on first use', async () => {
+    const { tracing, wrapped } = recordingTracing();
+    const { s3ObjectStore } = await import('../../lambdas/runtime/aws-s3.ts');
+    s3ObjectStore({ config: CONFIG, tracing });
+    expect(kinds(wrapped)).toEqual(['s3']);
+  });
+
   it('wraps nothing when tracing is off', () => {
     const { tracing, wrapped } = recordingTracing();
     // The recording tracer exists but is not handed to the wiring: nothing may reach it.
@@ -94,6 +102,6 @@ describe('per-handler wiring', () => {
     expect(services.tracing).toBeUndefined();
     expect(wrapped).toEqual([]);
     expect(createLambdaServices(CONFIG, tracing).tracing).toBe(tracing);
-    expect(kinds(wrapped)).toEqual(['dynamodb', 's3', 'secrets', 'sqs']);
+    expect(kinds(wrapped)).toEqual(['dynamodb', 'secrets', 'sqs']);
   });
 });
