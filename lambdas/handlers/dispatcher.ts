@@ -11,9 +11,10 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { staleUsers } from '../core/staleness.ts';
 import { planScheduledMessages } from '../core/sync-message.ts';
-import { type LambdaServices, lambdaServices } from '../runtime/aws.ts';
+import { type DispatcherServices, dispatcherServices, lambdaWiring } from '../runtime/aws.ts';
 import { logger } from '../runtime/logger.ts';
 import { countMetric, METRIC, metrics } from '../runtime/metrics.ts';
+import { tracingMiddlewares } from '../runtime/tracing.ts';
 
 export interface DispatchEvent {
   trigger?: string;
@@ -37,8 +38,9 @@ export function scheduleSlot(event: DispatchEvent, nowMs: number): string {
   return `${new Date(nowMs).toISOString().slice(0, 13)}:00Z`;
 }
 
-export function createDispatcherHandler(rt: LambdaServices) {
+export function createDispatcherHandler(rt: DispatcherServices) {
   return middy<DispatchEvent, DispatchResult>()
+    .use(tracingMiddlewares(rt.tracing))
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
     .handler(async (event) => {
@@ -64,4 +66,4 @@ export function createDispatcherHandler(rt: LambdaServices) {
     });
 }
 
-export const handler = createDispatcherHandler(lambdaServices());
+export const handler = createDispatcherHandler(dispatcherServices(await lambdaWiring()));

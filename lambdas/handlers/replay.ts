@@ -10,9 +10,11 @@ import middy from '@middy/core';
 import { LeaseHeldError, MalformedPayloadError } from '../core/errors.ts';
 import { DEFAULT_LEASE_TTL_MS } from '../engine/lease.ts';
 import { type ReplayReport, replayUser } from '../engine/replay.ts';
-import { type LambdaRuntime, lambdaRuntime } from '../runtime/aws-parquet.ts';
+import { lambdaWiring } from '../runtime/aws.ts';
+import { type ReplayRuntime, replayRuntime } from '../runtime/aws-parquet.ts';
 import { logger } from '../runtime/logger.ts';
 import { metrics } from '../runtime/metrics.ts';
+import { tracingMiddlewares } from '../runtime/tracing.ts';
 import { rawDecoderOf } from '../sources/registry.ts';
 
 export interface ReplayEvent {
@@ -48,7 +50,7 @@ export function parseReplayEvent(event: unknown): ReplayEvent {
 }
 
 /** User ids that have raw responses in the lake. */
-async function rawUsers(rt: LambdaRuntime): Promise<string[]> {
+async function rawUsers(rt: Pick<ReplayRuntime, 'store'>): Promise<string[]> {
   const users = new Set<string>();
   for (const k of await rt.store.list('raw/')) {
     const m = /\/user-([^/]+)\//.exec(k);
@@ -57,8 +59,9 @@ async function rawUsers(rt: LambdaRuntime): Promise<string[]> {
   return [...users].sort();
 }
 
-export function createReplayHandler(rt: LambdaRuntime) {
+export function createReplayHandler(rt: ReplayRuntime) {
   return middy<ReplayEvent, ReplayResult>()
+    .use(tracingMiddlewares(rt.tracing))
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
     .handler(async (event, context) => {
@@ -109,4 +112,4 @@ export function createReplayHandler(rt: LambdaRuntime) {
     });
 }
 
-export const handler = createReplayHandler(lambdaRuntime());
+export const handler = createReplayHandler(replayRuntime(await lambdaWiring()));

@@ -23,9 +23,11 @@ import {
   type MessageDecision,
 } from '../engine/retry-policy.ts';
 import { runSyncMessage } from '../engine/run-sync-message.ts';
-import { type LambdaRuntime, lambdaRuntime } from '../runtime/aws-parquet.ts';
+import { lambdaWiring } from '../runtime/aws.ts';
+import { type LambdaRuntime, syncWorkerRuntime } from '../runtime/aws-parquet.ts';
 import { engineLog, logger } from '../runtime/logger.ts';
 import { countMetric, METRIC, metrics, recordSyncReport } from '../runtime/metrics.ts';
+import { tracingMiddlewares } from '../runtime/tracing.ts';
 import type { HttpOptions } from '../sources/http.ts';
 import { openSource } from '../sources/registry.ts';
 import { SYNC_ID_ATTRIBUTE } from '../stores/sqs-queue.ts';
@@ -147,6 +149,7 @@ export function createSyncWorkerHandler(rt: LambdaRuntime, options: SyncWorkerOp
   };
 
   return middy<SQSEvent, SQSBatchResponse>()
+    .use(tracingMiddlewares(rt.tracing))
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
     .handler(async (event, context) => {
@@ -160,4 +163,4 @@ export function createSyncWorkerHandler(rt: LambdaRuntime, options: SyncWorkerOp
     });
 }
 
-export const handler = createSyncWorkerHandler(lambdaRuntime());
+export const handler = createSyncWorkerHandler(syncWorkerRuntime(await lambdaWiring()));

@@ -7,9 +7,10 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { refreshUserTokens, type TokenRefreshDeps, type TokenRefreshResult } from '../engine/refresh-tokens.ts';
-import { type LambdaServices, lambdaServices } from '../runtime/aws.ts';
+import { lambdaWiring, type TokenRefresherServices, tokenRefresherServices } from '../runtime/aws.ts';
 import { logger } from '../runtime/logger.ts';
 import { countMetric, METRIC, metrics } from '../runtime/metrics.ts';
+import { tracingMiddlewares } from '../runtime/tracing.ts';
 import type { HttpOptions } from '../sources/http.ts';
 import { tokenRenewers } from '../sources/registry.ts';
 
@@ -41,8 +42,9 @@ export interface TokenRefresherOptions {
 const PARALLEL = 4;
 const LEASE_MARGIN_MS = 60_000;
 
-export function createTokenRefresherHandler(rt: LambdaServices, options: TokenRefresherOptions = {}) {
+export function createTokenRefresherHandler(rt: TokenRefresherServices, options: TokenRefresherOptions = {}) {
   return middy<TokenRefreshEvent, TokenRefreshSummary>()
+    .use(tracingMiddlewares(rt.tracing))
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
     .handler(async (event, context) => {
@@ -106,4 +108,4 @@ export function createTokenRefresherHandler(rt: LambdaServices, options: TokenRe
     });
 }
 
-export const handler = createTokenRefresherHandler(lambdaServices());
+export const handler = createTokenRefresherHandler(tokenRefresherServices(await lambdaWiring()));

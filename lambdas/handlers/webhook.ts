@@ -16,9 +16,10 @@ import type { APIGatewayProxyStructuredResultV2, Context, LambdaFunctionURLEvent
 import { redact } from '../core/errors.ts';
 import type { NotificationSyncPlan } from '../core/notification.ts';
 import { planWebhookMessages } from '../core/sync-message.ts';
-import { type LambdaServices, lambdaServices } from '../runtime/aws.ts';
+import { lambdaWiring, type WebhookServices, webhookServices } from '../runtime/aws.ts';
 import { logger } from '../runtime/logger.ts';
 import { countMetric, METRIC, metrics } from '../runtime/metrics.ts';
+import { tracingMiddlewares } from '../runtime/tracing.ts';
 import { notificationHash } from '../sources/huami-open/webhook.ts';
 import { handleWebhookRequest } from '../sources/huami-open/webhook-flow.ts';
 import { NotificationOnce } from '../stores/notification-once.ts';
@@ -35,7 +36,7 @@ function rawBodyOf(event: LambdaFunctionURLEvent): Uint8Array {
 }
 
 /** The messages of a notification for a user this deployment syncs; nothing for anyone else. */
-function enqueueFor(rt: LambdaServices) {
+function enqueueFor(rt: Pick<WebhookServices, 'state' | 'queue'>) {
   return async (hash: string, plan: NotificationSyncPlan): Promise<void> => {
     logger.appendKeys({ userId: plan.userId, stream: plan.streams.join(',') });
     const user = await rt.state.getUser(plan.userId);
@@ -48,13 +49,14 @@ function enqueueFor(rt: LambdaServices) {
   };
 }
 
-export function createWebhookHandler(rt: LambdaServices) {
+export function createWebhookHandler(rt: WebhookServices) {
   const notifications = new NotificationOnce({
     client: rt.dynamodb,
     tableName: rt.config.stateTable,
     enqueue: enqueueFor(rt),
   });
   return middy<LambdaFunctionURLEvent, APIGatewayProxyStructuredResultV2>()
+    .use(tracingMiddlewares(rt.tracing))
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
     .handler(async (event, context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
@@ -92,4 +94,4 @@ export function createWebhookHandler(rt: LambdaServices) {
     });
 }
 
-export const handler = createWebhookHandler(lambdaServices());
+export const handler = createWebhookHandler(webhookServices(await lambdaWiring()));

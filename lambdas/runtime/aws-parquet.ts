@@ -1,10 +1,18 @@
 // The runtime of the functions that read or write Parquet (sync worker, replay): the AWS services of
-// aws-services.ts plus the parquet-wasm codec. Handlers take a `LambdaRuntime` as a parameter of their factory,
+// aws.ts plus the parquet-wasm codec. Handlers take a `LambdaRuntime` as a parameter of their factory,
 // so tests can hand them one with a wrapped adapter; the deployed handler gets this.
 
 import type { ParquetCodec } from '../engine/lake-writer.ts';
-import { createLambdaServices, type LambdaServices, lambdaServices } from './aws.ts';
+import {
+  createLambdaServices,
+  dynamodbClient,
+  type LambdaServices,
+  type LambdaWiring,
+  objectStore,
+  stateStore,
+} from './aws.ts';
 import type { LambdaConfig } from './config.ts';
+import type { LambdaTracing } from './tracing.ts';
 
 export interface LambdaRuntime extends LambdaServices {
   codec: ParquetCodec;
@@ -31,14 +39,24 @@ export const parquetCodec: ParquetCodec = {
   read: async (table, bytes) => (await parquet()).readParquet(table, bytes),
 };
 
-let cached: LambdaRuntime | undefined;
-
-/** The runtime of this execution environment: the shared services plus the codec, built on the first call. */
-export function lambdaRuntime(): LambdaRuntime {
-  cached ??= { ...lambdaServices(), codec: parquetCodec };
-  return cached;
+/** The sync worker uses every client: the lake, the state table, the tokens and the queue (for retry delays). */
+export function syncWorkerRuntime(w: LambdaWiring): LambdaRuntime {
+  return { ...createLambdaServices(w.config, w.tracing), codec: parquetCodec };
 }
 
-export function createLambdaRuntime(config: LambdaConfig): LambdaRuntime {
-  return { ...createLambdaServices(config), codec: parquetCodec };
+/** Replay: raw/ and tables/ in the lake, users and leases in the state table; no vendor tokens, no queue. */
+export type ReplayRuntime = Pick<LambdaRuntime, 'store' | 'state' | 'clock' | 'codec' | 'tracing'>;
+
+export function replayRuntime(w: LambdaWiring): ReplayRuntime {
+  return {
+    store: objectStore(w),
+    state: stateStore(w, dynamodbClient(w)),
+    clock: Date.now,
+    codec: parquetCodec,
+    ...(w.tracing ? { tracing: w.tracing } : {}),
+  };
+}
+
+export function createLambdaRuntime(config: LambdaConfig, tracing?: LambdaTracing): LambdaRuntime {
+  return { ...createLambdaServices(config, tracing), codec: parquetCodec };
 }

@@ -23,6 +23,12 @@ export interface LambdaConfig {
    * carry it (the same fallback lambdas/sources/registry.ts uses). Optional; zepp users need none.
    */
   huamiClientSecret?: string;
+  /**
+   * X-Ray tracing is on: the function runs with active tracing (Lambda then sets _X_AMZN_TRACE_ID or
+   * AWS_XRAY_DAEMON_ADDRESS) and POWERTOOLS_TRACE_ENABLED is not `false`. Off (or absent), no tracer is even
+   * loaded.
+   */
+  tracing?: boolean;
 }
 
 /** The environment is missing a variable or holds a value that cannot work. */
@@ -73,5 +79,11 @@ export function loadConfig(env: Env = process.env): LambdaConfig {
     secretPrefix,
     huamiPublicKey: env.HUAMI_PUBLIC_KEY?.trim() ?? '',
     ...(huamiClientSecret ? { huamiClientSecret } : {}),
+    tracing: tracingEnabled(env),
   };
+}
+
+function tracingEnabled(env: Env): boolean {
+  if (env.POWERTOOLS_TRACE_ENABLED?.trim().toLowerCase() === 'false') return false;
+  return Boolean(env._X_AMZN_TRACE_ID?.trim() || env.AWS_XRAY_DAEMON_ADDRESS?.trim());
 }

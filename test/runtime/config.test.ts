@@ -21,6 +21,7 @@ describe('loadConfig', () => {
       lagDays: 5,
       secretPrefix: 'zepp-lake/users/',
       huamiPublicKey: DEPLOYED.HUAMI_PUBLIC_KEY,
+      tracing: false,
     });
   });
 
