@@ -1,4 +1,4 @@
-// The CLI (and the race child) precompiled once per test run, for the tests that start many child processes.
+// The CLI (and the race and replay children) precompiled once per test run, for the tests that start many child processes.
 // `node --import tsx` pays ~3.5 CPU-s a start on this machine (tsx's hooks see every module, the AWS SDK's
 // hundreds included); the same code bundled by esbuild, with packages left in node_modules, starts in ~1.7.
 // The bundle is the project's own TypeScript, as tsx would run it: only the module format changes. Two tests
@@ -13,14 +13,22 @@ const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 // Inside node_modules so the bundles resolve their packages (DuckDB's native module, the AWS SDK) from the checkout.
 const BUNDLE_DIR = join(REPO_ROOT, 'node_modules', '.cache', 'zepp-lake-test-bundles');
 
+/** The folder of the bundles (named to child processes by ZEPP_LAKE_TEST_BUNDLES). */
+export const TEST_BUNDLE_DIR = BUNDLE_DIR;
 /** `node CLI_BUNDLE --lake L ...`: the `zepp-lake` command line (lambdas/cli/main.ts). */
 export const CLI_BUNDLE = join(BUNDLE_DIR, 'zepp-lake.mjs');
 /** `node RACE_CHILD_BUNDLE kind lake home go name count`: test/support/local-race-child.ts. */
 export const RACE_CHILD_BUNDLE = join(BUNDLE_DIR, 'local-race-child.mjs');
+/** `node REPLAY_CHILD_BUNDLE --bucket B ...`: test/chaos/replay-child.ts. */
+export const REPLAY_CHILD_BUNDLE = join(BUNDLE_DIR, 'replay-child.mjs');
 
 const ENTRIES: Record<string, string> = {
   [CLI_BUNDLE]: join(REPO_ROOT, 'lambdas/cli/main.ts'),
   [RACE_CHILD_BUNDLE]: join(REPO_ROOT, 'test/support/local-race-child.ts'),
+  [REPLAY_CHILD_BUNDLE]: join(REPO_ROOT, 'test/chaos/replay-child.ts'),
+  // Started by the chaos harness through chaos/child-entry.ts, which finds them by ZEPP_LAKE_TEST_BUNDLES.
+  [join(BUNDLE_DIR, 'sync-child.mjs')]: join(REPO_ROOT, 'chaos/sync-child.ts'),
+  [join(BUNDLE_DIR, 'history-child.mjs')]: join(REPO_ROOT, 'chaos/history-child.ts'),
 };
 
 /**
