@@ -34,6 +34,7 @@ import { demoUsers, type SimUserSpec, startSimulator } from '../sim/index.ts';
 import { Rng, seedOf } from '../sim/people/users.ts';
 import { sqsRecordOf } from '../test/support/sqs-records.ts';
 import { awsEnvironmentFor, type StandInEndpoints } from '../test/support/stand-ins.ts';
+import { childEntryArgs } from './child-entry.ts';
 import {
   CHAOS_HTTP,
   type ChaosRuntime,
@@ -329,9 +330,7 @@ const CHILD_TIMEOUT_MS = 180_000;
  */
 export async function runSyncChild(run: ChaosRun, kill: KillPoint, leaseTtlMs: number): Promise<ChildResult> {
   const args = [
-    '--import',
-    'tsx',
-    'chaos/sync-child.ts',
+    ...childEntryArgs('chaos/sync-child.ts'),
     '--bucket',
     run.rt.bucket,
     '--table',

@@ -8,6 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Runtime } from '../../lambdas/runtime/local.ts';
+import { childEntryArgs } from '../child-entry.ts';
 import type { ChaosRun, KillPoint } from '../child-harness.ts';
 import { runSyncChild } from '../child-harness.ts';
 import type { ChaosRuntime } from '../harness.ts';
@@ -43,7 +44,7 @@ interface StartedChild {
 function startLocalChild(m: HistoryModel, w: World, spec: LocalChildSpec, goFile?: string): StartedChild {
   if (w.mode !== 'local') throw new Error('local child processes need the local mode');
   const dirs = { lake: w.rt.lakeDir, home: w.rt.homeDir };
-  const args = ['--import', 'tsx', 'chaos/history-child.ts', '--lake', dirs.lake, '--home', dirs.home];
+  const args = [...childEntryArgs('chaos/history-child.ts'), '--lake', dirs.lake, '--home', dirs.home];
   args.push('--op', spec.op, '--clock', String(w.now()));
   if (spec.who !== 'all') args.push('--user', personModel(m, spec.who).person.id);
   if (spec.range) args.push('--from', spec.range.from, ...(spec.range.to ? ['--to', spec.range.to] : []));

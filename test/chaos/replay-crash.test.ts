@@ -25,6 +25,7 @@ import { type Row, type TableName, tableDef } from '../../lambdas/core/schema-re
 import { replayUser } from '../../lambdas/engine/replay.ts';
 import { rawDecoderOf } from '../../lambdas/sources/registry.ts';
 import { useAwsStandIns } from '../support/aws-env.ts';
+import { REPLAY_CHILD_BUNDLE } from '../support/cli-bundle.ts';
 import { awsEnvironmentFor } from '../support/stand-ins.ts';
 import { REPLAY_KILL_MARKER, type ReplayKillPoint } from './replay-kill-point.ts';
 
@@ -60,12 +61,10 @@ interface ChildResult {
   stderr: string;
 }
 
-/** Runs replay-child.ts and SIGKILLs it as soon as it prints that it reached `kill`. */
+/** Runs replay-child.ts (bundled, see cli-bundle.ts) and SIGKILLs it as soon as it prints that it reached `kill`. */
 async function runReplayChild(run: ChaosRun, kill: ReplayKillPoint): Promise<ChildResult> {
   const args = [
-    '--import',
-    'tsx',
-    'test/chaos/replay-child.ts',
+    REPLAY_CHILD_BUNDLE,
     '--bucket',
     run.rt.bucket,
     '--table',

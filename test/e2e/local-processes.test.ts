@@ -7,16 +7,15 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LedgerEntry } from '../../lambdas/core/ports.ts';
 import { addDays } from '../../lambdas/core/time.ts';
 import { openLocalRuntime } from '../../lambdas/runtime/local.ts';
 import { type Simulator, startSimulator } from '../../sim/index.ts';
+import { CLI_BUNDLE } from '../support/cli-bundle.ts';
 import { DATA_TABLES, lakeRows } from '../support/local-lake.ts';
 import { race, startLockHolder } from '../support/local-race.ts';
 
-const CLI = fileURLToPath(new URL('../../bin/zepp-lake.mjs', import.meta.url));
 const SLOW = 240_000;
 
 interface CliRun {
@@ -29,7 +28,7 @@ function cli(dirs: { lake: string; home: string }, args: string[], env: Record<s
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [CLI, '--lake', dirs.lake, '--home', dirs.home, ...args],
+      [CLI_BUNDLE, '--lake', dirs.lake, '--home', dirs.home, ...args],
       { env: { ...process.env, ...env }, timeout: SLOW, maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;

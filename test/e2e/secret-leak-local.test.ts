@@ -10,7 +10,6 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatSyncReport, loginZepp, syncUsers } from '../../lambdas/cli/sync-command.ts';
 import { addDays } from '../../lambdas/core/time.ts';
@@ -21,6 +20,7 @@ import type { HuamiOpenTokens } from '../../lambdas/sources/registry.ts';
 import { type HuamiOpenSimulator, startHuamiOpenSimulator } from '../../sim/huami-open/simulator.ts';
 import { type Simulator, startSimulator } from '../../sim/index.ts';
 import { shortSimUser } from '../handlers/lambda-harness.ts';
+import { CLI_BUNDLE } from '../support/cli-bundle.ts';
 import { FAST_HTTP, tempRuntime, walk } from '../support/local-lake.ts';
 import {
   type Artefact,
@@ -31,7 +31,6 @@ import {
   SecretCanaries,
 } from '../support/secret-canaries.ts';
 
-const CLI = fileURLToPath(new URL('../../bin/zepp-lake.mjs', import.meta.url));
 const TODAY = new Date().toISOString().slice(0, 10);
 const FROM = addDays(TODAY, -9);
 const REDIRECT = 'https://zepp-lake.example/callback';
@@ -78,7 +77,7 @@ describe('secret leaks in local mode', () => {
     return new Promise((resolve) => {
       execFile(
         process.execPath,
-        [CLI, '--lake', rt.lakeDir, '--home', rt.homeDir, ...args],
+        [CLI_BUNDLE, '--lake', rt.lakeDir, '--home', rt.homeDir, ...args],
         {
           env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'DEBUG', LOG_LEVEL: 'DEBUG', ...env },
           timeout: 120_000,

@@ -3,11 +3,15 @@
 // them by their own handles. Stand-ins that are still running when this process ends are killed on exit.
 
 import type { TestProject } from 'vitest/node';
+import { buildTestBundles, TEST_BUNDLE_DIR } from './cli-bundle.ts';
 import { awsEnvironmentFor, type StandIns, startStandIns } from './stand-ins.ts';
 
 let standIns: StandIns | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
+  await buildTestBundles();
+  // The chaos harness starts its child scripts from these bundles when it sees this (chaos/child-entry.ts).
+  process.env.ZEPP_LAKE_TEST_BUNDLES = TEST_BUNDLE_DIR;
   standIns = await startStandIns();
   project.provide('awsStandIns', standIns.endpoints);
   // Workers forked after this point inherit the variables too; aws-env.ts sets them again in each worker

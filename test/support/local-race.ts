@@ -5,8 +5,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-
-const CHILD = new URL('./local-race-child.ts', import.meta.url).pathname;
+import { RACE_CHILD_BUNDLE } from './cli-bundle.ts';
 
 export interface RaceResult {
   code: number | null;
@@ -29,7 +28,7 @@ export async function race(spec: RaceSpec): Promise<RaceResult[]> {
   const children = spec.names.map((name) => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', CHILD, spec.kind, spec.lake, spec.home, goFile, name, String(spec.count)],
+      [RACE_CHILD_BUNDLE, spec.kind, spec.lake, spec.home, goFile, name, String(spec.count)],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';
@@ -65,7 +64,7 @@ export async function startLockHolder(
   lake: string,
   home: string,
 ): Promise<{ pid: number; kill(): Promise<NodeJS.Signals | null> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, 'hold', lake, home, '-', 'holder', '1'], {
+  const child = spawn(process.execPath, [RACE_CHILD_BUNDLE, 'hold', lake, home, '-', 'holder', '1'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
