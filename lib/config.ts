@@ -1,6 +1,8 @@
 // The deployment's configuration: CDK context (cdk.json or `-c key=value`) turned into a typed, validated object
 // once, in bin/app.ts. Constructs receive plain props and never read context or env themselves.
 
+import { CONFIG_RANGES } from '../lambdas/core/config-ranges.ts';
+
 export interface AppConfig {
   /** Names the stacks (`ZeppLake-<stage>-Storage`); `prod` also turns on termination protection. */
   readonly stage: string;
@@ -52,14 +54,28 @@ export function parseConfig(raw: RawConfig): AppConfig {
     );
   }
 
-  const syncEveryHours = readInteger(raw, 'syncEveryHours', CONFIG_DEFAULTS.syncEveryHours, 1, 24, problems);
-  const lagDays = readInteger(raw, 'lagDays', CONFIG_DEFAULTS.lagDays, 0, 30, problems);
+  const syncEveryHours = readInteger(
+    raw,
+    'syncEveryHours',
+    CONFIG_DEFAULTS.syncEveryHours,
+    CONFIG_RANGES.syncEveryHours.min,
+    CONFIG_RANGES.syncEveryHours.max,
+    problems,
+  );
+  const lagDays = readInteger(
+    raw,
+    'lagDays',
+    CONFIG_DEFAULTS.lagDays,
+    CONFIG_RANGES.lagDays.min,
+    CONFIG_RANGES.lagDays.max,
+    problems,
+  );
   const reservedConcurrency = readInteger(
     raw,
     'reservedConcurrency',
     CONFIG_DEFAULTS.reservedConcurrency,
-    1,
-    10,
+    CONFIG_RANGES.reservedConcurrency.min,
+    CONFIG_RANGES.reservedConcurrency.max,
     problems,
   );
 
@@ -67,8 +83,8 @@ export function parseConfig(raw: RawConfig): AppConfig {
     raw,
     'webhookConcurrency',
     CONFIG_DEFAULTS.webhookConcurrency,
-    1,
-    50,
+    CONFIG_RANGES.webhookConcurrency.min,
+    CONFIG_RANGES.webhookConcurrency.max,
     problems,
   );
 

@@ -1,7 +1,11 @@
 // The Lambda configuration: the function environment (set by lib/ingest-stack.ts) turned into one typed object,
 // read once at cold start. Every problem is reported at once, naming the variable and what it should hold, so
 // a bad deployment fails on its first invocation instead of half-way through a sync.
-// Vendor tokens never come from here: they live in Secrets Manager (one secret per user).
+// Vendor tokens never come from here: they live in Secrets Manager (one secret per user). Parsed with zod; the
+// ranges are the CDK app's own (core/config-ranges.ts).
+
+import { z } from 'zod';
+import { CONFIG_RANGES } from '../core/config-ranges.ts';
 
 export interface LambdaConfig {
   /** LAKE_BUCKET: the lake (tables/, raw/). */
@@ -43,42 +47,66 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 const DEFAULT_SECRET_PREFIX = 'zepp-lake/users/';
 const DEFAULT_LAG_DAYS = 3;
+const LAG = CONFIG_RANGES.lagDays;
+
+/** An optional variable: trimmed, and absent when empty. */
+const optional = z
+  .string()
+  .optional()
+  .transform((v) => v?.trim() || undefined);
+const required = (what: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v) => v?.trim() ?? '')
+    .refine((v) => v !== '', { message: `is not set (${what})` });
+
+/** The function environment, as lib/ingest-stack.ts sets it. Messages follow the variable's name. */
+const LambdaEnv = z.object({
+  LAKE_BUCKET: required('the lake bucket name'),
+  STATE_TABLE: required('the state table name'),
+  QUEUE_URL: required('the sync queue URL').refine((v) => v === '' || /^https?:\/\//.test(v), {
+    error: (issue) => `must be a queue URL, got ${String(issue.input)}`,
+  }),
+  LAG_DAYS: optional.pipe(
+    z
+      .string()
+      .optional()
+      .refine((v) => v === undefined || (Number.isInteger(Number(v)) && Number(v) >= LAG.min && Number(v) <= LAG.max), {
+        error: (issue) => `must be a whole number from ${LAG.min} to ${LAG.max}, got ${String(issue.input)}`,
+      })
+      .transform((v) => (v === undefined ? DEFAULT_LAG_DAYS : Number(v))),
+  ),
+  SECRET_PREFIX: optional.pipe(
+    z
+      .string()
+      .optional()
+      .transform((v) => v ?? DEFAULT_SECRET_PREFIX)
+      .refine((v) => /^[A-Za-z0-9/_+=.@-]+$/.test(v), {
+        error: (issue) => `holds characters a secret name cannot have: ${String(issue.input)}`,
+      }),
+  ),
+  KMS_KEY_ID: optional,
+  HUAMI_PUBLIC_KEY: optional,
+  HUAMI_CLIENT_SECRET: optional,
+});
 
 export function loadConfig(env: Env = process.env): LambdaConfig {
-  const problems: string[] = [];
-  const required = (name: string, what: string): string => {
-    const value = env[name]?.trim();
-    if (!value) problems.push(`${name} is not set (${what})`);
-    return value ?? '';
-  };
-  const lakeBucket = required('LAKE_BUCKET', 'the lake bucket name');
-  const stateTable = required('STATE_TABLE', 'the state table name');
-  const queueUrl = required('QUEUE_URL', 'the sync queue URL');
-  if (queueUrl && !/^https?:\/\//.test(queueUrl)) problems.push(`QUEUE_URL must be a queue URL, got ${queueUrl}`);
-
-  let lagDays = DEFAULT_LAG_DAYS;
-  const lagText = env.LAG_DAYS?.trim();
-  if (lagText) {
-    lagDays = Number(lagText);
-    if (!Number.isInteger(lagDays) || lagDays < 0 || lagDays > 60)
-      problems.push(`LAG_DAYS must be a whole number from 0 to 60, got ${lagText}`);
+  const parsed = LambdaEnv.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${String(i.path[0])} ${i.message}`);
+    throw new ConfigError(`bad Lambda configuration: ${problems.join('; ')}`, { cause: parsed.error });
   }
-  const secretPrefix = env.SECRET_PREFIX?.trim() || DEFAULT_SECRET_PREFIX;
-  if (!/^[A-Za-z0-9/_+=.@-]+$/.test(secretPrefix))
-    problems.push(`SECRET_PREFIX holds characters a secret name cannot have: ${secretPrefix}`);
-
-  if (problems.length > 0) throw new ConfigError(`bad Lambda configuration: ${problems.join('; ')}`);
-  const kmsKeyId = env.KMS_KEY_ID?.trim();
-  const huamiClientSecret = env.HUAMI_CLIENT_SECRET?.trim();
+  const e = parsed.data;
   return {
-    lakeBucket,
-    stateTable,
-    queueUrl,
-    ...(kmsKeyId ? { kmsKeyId } : {}),
-    lagDays,
-    secretPrefix,
-    huamiPublicKey: env.HUAMI_PUBLIC_KEY?.trim() ?? '',
-    ...(huamiClientSecret ? { huamiClientSecret } : {}),
+    lakeBucket: e.LAKE_BUCKET,
+    stateTable: e.STATE_TABLE,
+    queueUrl: e.QUEUE_URL,
+    ...(e.KMS_KEY_ID ? { kmsKeyId: e.KMS_KEY_ID } : {}),
+    lagDays: e.LAG_DAYS,
+    secretPrefix: e.SECRET_PREFIX,
+    huamiPublicKey: e.HUAMI_PUBLIC_KEY ?? '',
+    ...(e.HUAMI_CLIENT_SECRET ? { huamiClientSecret: e.HUAMI_CLIENT_SECRET } : {}),
     tracing: tracingEnabled(env),
   };
 }

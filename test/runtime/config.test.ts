@@ -34,7 +34,19 @@ describe('loadConfig', () => {
   it('names every problem at once', () => {
     expect(() => loadConfig({ QUEUE_URL: 'sync', LAG_DAYS: 'three' })).toThrow(ConfigError);
     expect(() => loadConfig({ QUEUE_URL: 'sync', LAG_DAYS: 'three' })).toThrow(
-      'bad Lambda configuration: LAKE_BUCKET is not set (the lake bucket name); STATE_TABLE is not set (the state table name); QUEUE_URL must be a queue URL, got sync; LAG_DAYS must be a whole number from 0 to 60, got three',
+      'bad Lambda configuration: LAKE_BUCKET is not set (the lake bucket name); STATE_TABLE is not set (the state table name); QUEUE_URL must be a queue URL, got sync; LAG_DAYS must be a whole number from 0 to 30, got three',
     );
+  });
+
+  it('accepts exactly the LAG_DAYS the CDK app accepts (one set of ranges for both)', async () => {
+    const { parseConfig } = await import('../../lib/config.ts');
+    for (const lag of [0, 30]) {
+      expect(loadConfig({ ...DEPLOYED, LAG_DAYS: String(lag) }).lagDays).toBe(lag);
+      expect(parseConfig({ lagDays: lag }).lagDays).toBe(lag);
+    }
+    expect(() => loadConfig({ ...DEPLOYED, LAG_DAYS: '31' })).toThrow(
+      'LAG_DAYS must be a whole number from 0 to 30, got 31',
+    );
+    expect(() => parseConfig({ lagDays: 31 })).toThrow('lagDays must be a whole number from 0 to 30, got 31');
   });
 });
