@@ -2,7 +2,7 @@
 // opening the lake (local or the bucket's tables/), writing a file, and finding workouts by trackid.
 
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { GpxWorkout } from '../core/gpx.ts';
 import { queryableLakeDir, type Runtime } from '../runtime/local.ts';
@@ -181,4 +181,38 @@ export async function withLake<T>(rt: Runtime, fn: (db: LakeDb, lake: string) =>
   } finally {
     db.close();
   }
+}
+
+/** What a `--from/--to` export writes into: the folder and the workouts of the range, oldest first. */
+export interface WorkoutRange<W> {
+  outDir: string;
+  workouts: W[];
+  /** `2026-10-01 to 2026-10-31`, for the messages. */
+  range: string;
+}
+
+/**
+ * The workouts of a `--from/--to` export (GPX and FIT alike): the range and `--out-dir` checked, then one query
+ * with the format's columns, each row made the format's workout by `toOne`.
+ */
+export async function workoutsInRange<W>(
+  db: LakeDb,
+  opts: { from?: string; to?: string; user?: string; out?: string; outDir?: string },
+  select: { columns: string; toOne: (row: Record<string, unknown>) => W },
+): Promise<WorkoutRange<W>> {
+  const { from, to } = opts;
+  if (!from && !to)
+    throw new ExportError('say which workouts: --workout TRACKID, or --from DATE --to DATE (YYYY-MM-DD)');
+  if (opts.out !== undefined)
+    throw new ExportError('a range writes one file per workout: pass --out-dir DIR instead of --out');
+  if (!opts.outDir) throw new ExportError('a range writes one file per workout: pass --out-dir DIR');
+  const rows = await db.query(
+    `SELECT ${select.columns} FROM zepp_lake.workout${whereClause(filters({ user: opts.user, from, to }))}` +
+      ' ORDER BY start_ts, user_id',
+  );
+  return {
+    outDir: resolve(opts.outDir),
+    workouts: rows.map((r) => select.toOne(r as Record<string, unknown>)),
+    range: `${from ?? 'the first day'} to ${to ?? 'the last day'}`,
+  };
 }

@@ -27,7 +27,6 @@ import {
   ExportError,
   type ExportIo,
   exportProgress,
-  filters,
   findWorkout,
   processIo,
   sqlString,
@@ -35,6 +34,7 @@ import {
   whereClause,
   withLake,
   workoutFileOptions,
+  workoutsInRange,
   writeTextFile,
 } from './export-common.ts';
 import type { CliWiring } from './wiring.ts';
@@ -222,20 +222,7 @@ async function exportOne(db: LakeDb, opts: FitExportOptions, lake: string, say: 
 }
 
 async function exportRange(db: LakeDb, opts: FitExportOptions, io: ExportIo, say: (line: string) => void) {
-  const { from, to } = opts;
-  if (!from && !to)
-    throw new ExportError('say which workouts: --workout TRACKID, or --from DATE --to DATE (YYYY-MM-DD)');
-  if (opts.out !== undefined)
-    throw new ExportError('a range writes one file per workout: pass --out-dir DIR instead of --out');
-  if (!opts.outDir) throw new ExportError('a range writes one file per workout: pass --out-dir DIR');
-  const outDir = resolve(opts.outDir);
-  const workouts = (
-    await db.query(
-      `SELECT ${WORKOUT_SELECT} FROM zepp_lake.workout${whereClause(filters({ user: opts.user, from, to }))}` +
-        ' ORDER BY start_ts, user_id',
-    )
-  ).map(toFitWorkout);
-  const range = `${from ?? 'the first day'} to ${to ?? 'the last day'}`;
+  const { outDir, workouts, range } = await workoutsInRange(db, opts, { columns: WORKOUT_SELECT, toOne: toFitWorkout });
   const written: FitWritten[] = [];
   if (workouts.length === 0) {
     say(

@@ -9,7 +9,6 @@ import {
   ExportError,
   type ExportIo,
   exportProgress,
-  filters,
   findWorkout,
   type GpxExportOptions,
   LIST_WORKOUTS_HINT,
@@ -17,7 +16,7 @@ import {
   toWorkout,
   WORKOUT_COLUMNS,
   type WorkoutRow,
-  whereClause,
+  workoutsInRange,
   writeTextFile,
 } from './export-common.ts';
 
@@ -146,21 +145,7 @@ async function exportOneGpx({ db, opts, io, summary, text }: GpxRun, trackid: st
 /** `--from/--to`: one file per workout with GPS into `--out-dir`, the others skipped and said so. */
 async function exportGpxRange(run: GpxRun): Promise<void> {
   const { db, opts, summary, text } = run;
-  const { from, to } = opts;
-  if (!from && !to)
-    throw new ExportError('say which workouts: --workout TRACKID, or --from DATE --to DATE (YYYY-MM-DD)');
-  if (opts.out !== undefined) {
-    throw new ExportError('a range writes one file per workout: pass --out-dir DIR instead of --out');
-  }
-  if (!opts.outDir) throw new ExportError('a range writes one file per workout: pass --out-dir DIR');
-  const outDir = resolve(opts.outDir);
-  const workouts = (
-    await db.query(
-      `SELECT ${WORKOUT_COLUMNS} FROM zepp_lake.workout${whereClause(filters({ user: opts.user, from, to }))}` +
-        ' ORDER BY start_ts, user_id',
-    )
-  ).map(toWorkout);
-  const range = `${from ?? 'the first day'} to ${to ?? 'the last day'}`;
+  const { outDir, workouts, range } = await workoutsInRange(db, opts, { columns: WORKOUT_COLUMNS, toOne: toWorkout });
   if (workouts.length === 0) {
     text(`no workouts from ${range}${opts.user ? ` for user ${opts.user}` : ''}; ${LIST_WORKOUTS_HINT}`);
     return;
