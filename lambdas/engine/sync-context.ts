@@ -104,3 +104,17 @@ export async function durableStep(s: StreamRun, step: EngineStep, period: string
 export function reportProgress(s: StreamRun, done: number, total: number, label: string): void {
   s.run.deps.onProgress?.({ userId: s.run.user.userId, stream: s.stream, done, total, label });
 }
+
+/**
+ * The first day the band data was ever asked for (any outcome, from the user's ledger), when that is after the
+ * person's first day: the history began with `--from`. Undefined when the band data reaches back to the first day.
+ * A day before it has no band record in the lake, so its zone is unknown: the other streams leave it to a sync
+ * that asks for it rather than place its rows with a later day's zone (chaos history-local-zepp seed 89).
+ */
+export function bandHistoryStart(run: Pick<SyncRun, 'ledger' | 'firstDate'>): string | undefined {
+  let first: string | undefined;
+  for (const e of run.ledger.values())
+    if (e.stream === 'band' && /^\d{4}-\d{2}-\d{2}$/.test(e.period) && (first === undefined || e.period < first))
+      first = e.period;
+  return first !== undefined && first > run.firstDate ? first : undefined;
+}

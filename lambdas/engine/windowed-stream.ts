@@ -15,7 +15,7 @@ import { countRows, type Decoded, decodeOrError, keysAt, keysOfDecoded, rowsPerD
 import { writeTableRows } from './lake-writer.ts';
 import type { StorageTarget } from './ledger.ts';
 import { once, type RawFetch, removeSupersededRaw, storeRawFetch } from './raw-store.ts';
-import { durableStep, errorText, reportProgress, type StreamRun } from './sync-context.ts';
+import { bandHistoryStart, durableStep, errorText, reportProgress, type StreamRun } from './sync-context.ts';
 import { neighbourMonths } from './tz-timeline.ts';
 
 export interface WindowedRun extends StreamRun {
@@ -51,11 +51,13 @@ export async function syncWindowedStream(s: WindowedRun): Promise<void> {
   const { run, stream } = s;
   const cursor = await run.deps.state.getCursor(run.user.userId, stream);
   // After a run that suspected a wrong-region host, its `empty` days may hold data: plan from the first day again.
+  // The other streams start no earlier than the band data's history (bandHistoryStart): a plain sync's lag, or
+  // a first back-fill of one stream, would otherwise reach days whose zone the lake does not know.
   const windows = planSyncWindows({
     through: run.user.wrongRegionSuspected ? undefined : cursor?.through,
     today: s.today,
     lagDays: run.deps.lagDays,
-    firstDate: run.firstDate,
+    firstDate: (stream !== 'band' && bandHistoryStart(run)) || run.firstDate,
     from: run.req.from,
     to: run.req.to,
     retryMonths: [...new Set(run.ledger.failedOf(stream).map((e) => e.localDate.slice(0, 7)))],

@@ -13,7 +13,7 @@ import type { SourceDecodeContext } from './decode-raw.ts';
 import { decodeOrError, keysAt, keysOfDecoded } from './decoded-fetch.ts';
 import type { StorageTarget } from './ledger.ts';
 import { once, storeRawFetch } from './raw-store.ts';
-import { durableStep, errorText, reportProgress, type StreamRun } from './sync-context.ts';
+import { bandHistoryStart, durableStep, errorText, reportProgress, type StreamRun } from './sync-context.ts';
 import { neighbourMonths } from './tz-timeline.ts';
 import { flushWorkouts, pendingTarget, type WorkoutBatch } from './workout-batch.ts';
 
@@ -34,7 +34,7 @@ export async function syncWorkoutStream(s: StreamRun): Promise<void> {
   s.sr.windows++;
   await closeAnsweredLists(s, listed.items.length);
   await loadZonesOf(s, listed.items);
-  const items = itemsInRange(s, listed.items, cursor);
+  const items = itemsInRange(s, listed.items);
   const batch = await storeHistory(s, listed, items, cursor?.lastTrackId);
   batch.movesCursor = fetchMovesCursor(cursor?.lastTrackId, stopBefore, run.req.to !== undefined);
   await fetchDetails(batch, items);
@@ -105,33 +105,26 @@ async function loadZonesOf(s: StreamRun, items: readonly WorkoutRef[]): Promise<
 
 /**
  * The listed workouts of the days the band data was asked for. The list reaches before them: it is asked from a
- * day before `from` (a workout just after local midnight east of UTC starts the UTC day before), and a plain sync
- * lists the days of its lag again, which can reach before the first day a history begun with `--from` asked for.
- * A workout there has no band day of its own in the lake: it would be placed with a later day's zone, wrong when
- * the zone changed in between, and never placed again, since later syncs list from the cursor (chaos
- * history-local-zepp seeds 39 and 89). It is left to a sync that asks for its day. The first listing of a plain
- * sync keeps everything (a phone-only workout before the first band day has no other chance), and so does a
- * workout whose detail failed before. Up to `to`, a day's margin is kept: the next sync lists and places those again.
+ * day before `from` (a workout just after local midnight east of UTC starts the UTC day before), a plain sync
+ * lists the days of its lag again, and the first plain sync after a history begun with `--from` lists every
+ * workout (the list so far held none: chaos history-local-zepp seed 89). Those can lie before the first day the
+ * band data was asked for. A workout there has no band day of its own in the lake: it would be placed with a
+ * later day's zone, wrong when the zone changed in between, and never placed again, since later syncs list from
+ * the cursor (chaos history-local-zepp seeds 39 and 89). It is left to a sync that asks for its day. When the band
+ * data reaches back to the person's first day, everything is kept (a phone-only workout before the first band day
+ * has no other chance), and so is a workout whose detail failed before. Up to `to`, a day's margin is kept: the
+ * next sync lists and places those again.
  */
-function itemsInRange(s: StreamRun, items: WorkoutRef[], cursor: Cursor | undefined): WorkoutRef[] {
+function itemsInRange(s: StreamRun, items: WorkoutRef[]): WorkoutRef[] {
   const { req, timeline, ledger } = s.run;
   const toMs = req.to ? Date.parse(`${addDays(req.to, 1)}T00:00:00Z`) + 86_400_000 : Number.POSITIVE_INFINITY;
-  const from = req.from ?? (cursor?.lastTrackId !== undefined ? firstBandDay(ledger.values()) : undefined);
+  const from = req.from ?? bandHistoryStart(s.run);
   const retried = new Set(ledger.failedOf(s.stream).map((e) => e.period));
   const onOrAfterFrom = (i: WorkoutRef) =>
     from === undefined ||
     retried.has(`track:${i.trackid}`) ||
     localDateOf(i.startMs, timeline.offsetAt(i.startMs) ?? 0) >= from;
   return items.filter((i) => i.startMs <= toMs && onOrAfterFrom(i));
-}
-
-/** The first day the band data was ever asked for (any outcome), from the user's ledger. */
-function firstBandDay(entries: Iterable<LedgerEntry>): string | undefined {
-  let first: string | undefined;
-  for (const e of entries)
-    if (e.stream === 'band' && /^\d{4}-\d{2}-\d{2}$/.test(e.period) && (first === undefined || e.period < first))
-      first = e.period;
-  return first;
 }
 
 /** Stores the history pages in raw/ and keeps their workout rows for the listed workouts. */

@@ -138,3 +138,126 @@ describe('a plain sync whose lag reaches before the day a --from history began',
     }
   });
 });
+
+describe('a plain sync listing the workouts for the first time, after a --from history that listed none', () => {
+  // The history begins with `sync --from F`, whose window holds no workout: the workout cursor moves to today with
+  // no trackid, so the next plain sync lists the whole history for the first time. A swim three days before F has
+  // no band day in the lake (its zone unknown): placed with F's zone it sat an hour off, for good (chaos
+  // history-local-zepp seed 89, after the fix for seed 39).
+  const TODAY3 = '2026-11-06';
+  const SWIM_DAY = '2026-10-29';
+  let sim: Simulator;
+  const spec = {
+    ...shortSimUser(TODAY3, 'first-list', 14),
+    tz: [
+      { from: '2025-01-01', offsetS: 0 },
+      { from: FROM, offsetS: -3600 },
+    ],
+    workoutRate: 0,
+    swimDates: [SWIM_DAY],
+    dataKey: 'workout-before-from-first-list',
+  };
+  const at3 = (hhmm: string) => Date.parse(`${TODAY3}T${hhmm}:00Z`);
+
+  beforeAll(async () => {
+    sim = await startSimulator({ today: TODAY3, users: [spec], seed: 89 });
+  });
+  afterAll(async () => {
+    await sim.close();
+  });
+
+  it('leaves the swim to the sync that asks for its day, which places it with its own zone', async () => {
+    // Prepare
+    const rt = await tempRuntime();
+    try {
+      await loginAll(rt, sim);
+      const truth = sim.groundTruth(spec.userId);
+      const swims = (truth.workout ?? []).map((r) => [r.local_date, r.tz_offset_s]);
+      expect(swims).toEqual([[SWIM_DAY, 0]]);
+
+      // Act: the history begins on November 1 (no workout since); the next plain sync lists the workouts
+      await syncUsers(rt, { quiet: true, http: FAST_HTTP, clock: () => at3('12:00'), from: FROM });
+      await syncUsers(rt, { quiet: true, http: FAST_HTTP, clock: () => at3('18:00') });
+
+      // Assess: the swim is not placed with November's zone
+      const placed = async () =>
+        (await lakeRows(rt.lakeDir, 'workout', spec.userId)).map((r) => [r.local_date, r.tz_offset_s]).sort();
+      expect(await placed()).toEqual([]);
+
+      // Act: its day is asked for
+      await syncUsers(rt, { quiet: true, http: FAST_HTTP, clock: () => at3('18:30'), from: SWIM_DAY });
+
+      // Assess
+      expect(await placed()).toEqual(swims);
+    } finally {
+      await rt.cleanup();
+    }
+  });
+});
+
+describe("a plain sync whose lag reaches a month the band data's history does not", () => {
+  // The band cursor is on the latest date begun anywhere (UTC+14), a day ahead of the other streams' for a person
+  // west of UTC: three days of lag from November 4 stay in November for the band data, while from November 3 they
+  // reach October 31 for stress, whose window is then the whole of October. No October band day is in the lake,
+  // so October's stress readings were placed with November's zone, an hour off, for good (chaos
+  // history-local-zepp seed 89, once its workout was fixed).
+  const TODAY4 = '2026-11-03';
+  let sim: Simulator;
+  const spec = {
+    ...shortSimUser(TODAY4, 'lag-events', 14),
+    tz: [
+      { from: '2025-01-01', offsetS: 0 },
+      { from: FROM, offsetS: -3600 },
+    ],
+    dataKey: 'events-before-from-lag',
+  };
+  const at4 = (hhmm: string) => Date.parse(`${TODAY4}T${hhmm}:00Z`);
+
+  beforeAll(async () => {
+    sim = await startSimulator({ today: TODAY4, users: [spec], seed: 89 });
+  });
+  afterAll(async () => {
+    await sim.close();
+  });
+
+  it('leaves October to the sync that asks for it, which places it with its own zone', async () => {
+    // Prepare
+    const rt = await tempRuntime();
+    try {
+      await loginAll(rt, sim);
+      const truth = sim.groundTruth(spec.userId);
+      const october = (rows: readonly Row[]) => rows.filter((r) => String(r.local_date) < FROM);
+      expect(october(truth.stress ?? []).length).toBeGreaterThan(0);
+      const lakeStress = () => lakeRows(rt.lakeDir, 'stress', spec.userId);
+      const expectTruth = (rows: readonly Row[]) => {
+        const want = new Map(
+          (truth.stress ?? []).map((r) => [naturalKeyOf(tableDef('stress'), r), JSON.stringify(r.tz_offset_s)]),
+        );
+        for (const r of rows) {
+          const key = naturalKeyOf(tableDef('stress'), r);
+          expect(JSON.stringify(r.tz_offset_s), `stress ${key}`).toBe(want.get(key));
+        }
+      };
+
+      // Act: the history begins on November 1; the next plain sync fetches the days of its lag again
+      await syncUsers(rt, { quiet: true, http: FAST_HTTP, clock: () => at4('12:00'), from: FROM });
+      await syncUsers(rt, { quiet: true, http: FAST_HTTP, clock: () => at4('18:00') });
+
+      // Assess: every stress row is placed as the vendor has it, and October is not there yet
+      const afterLag = await lakeStress();
+      expect(afterLag.length).toBeGreaterThan(0);
+      expectTruth(afterLag);
+      expect(october(afterLag)).toEqual([]);
+
+      // Act: October is asked for
+      await syncUsers(rt, { quiet: true, http: FAST_HTTP, clock: () => at4('18:30'), from: '2026-10-01' });
+
+      // Assess: October is there, with its own zone
+      const all = await lakeStress();
+      expect(october(all).length).toBe(october(truth.stress ?? []).length);
+      expectTruth(all);
+    } finally {
+      await rt.cleanup();
+    }
+  });
+});
