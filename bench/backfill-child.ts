@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   const rt = await tempRuntime();
   try {
     const t0 = performance.now();
-    await loginZepp(rt, need('BENCH_EMAIL'), need('BENCH_PASSWORD'), url);
+    await loginZepp(rt, { email: need('BENCH_EMAIL'), password: need('BENCH_PASSWORD'), host: url });
     const t1 = performance.now();
     const reports = await syncUsers(rt, { host: url, quiet: true });
     const wallMs = performance.now() - t1;

@@ -189,7 +189,8 @@ export async function benchScale(today: string): Promise<{ lines: string[]; firs
     const { createSyncWorkerHandler } = await import('../lambdas/handlers/sync-worker.ts');
     let nowMs = Date.parse(`${today}T18:00:00Z`);
     const rt: LambdaRuntime = { ...createLambdaRuntime(loadConfig()), clock: () => nowMs };
-    for (const u of sim.users) await loginZepp(cliRuntimeOver(rt), u.email, u.password, sim.url, FAST_HTTP);
+    for (const u of sim.users)
+      await loginZepp(cliRuntimeOver(rt), { email: u.email, password: u.password, host: sim.url, http: FAST_HTTP });
     const handlers = {
       dispatcher: createDispatcherHandler(rt) as unknown as (e: unknown, c: Context) => Promise<unknown>,
       worker: createSyncWorkerHandler(rt, { http: FAST_HTTP }) as unknown as SqsHandler,

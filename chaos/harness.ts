@@ -372,7 +372,7 @@ export async function openChaosRuntime(
 export async function loginChaosUser(user: ChaosUser, rt: ChaosRuntime, http: HttpOptions = CHAOS_HTTP) {
   const info = user.sim.users[0];
   if (!info) throw new Error('the chaos simulator has no user');
-  return loginZepp(rt, info.email, info.password, user.sim.url, http);
+  return loginZepp(rt, { email: info.email, password: info.password, host: user.sim.url, http });
 }
 
 /** Revokes the user's login token (and app tokens) at the vendor, as a password change or a logout elsewhere does. */

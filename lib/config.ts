@@ -46,62 +46,14 @@ const PEM_PATTERN = /^-----BEGIN (RSA )?PUBLIC KEY-----\r?\n[A-Za-z0-9+/=\r\n]+-
 /** Turns raw context into an AppConfig; every problem found is reported at once, one per line. */
 export function parseConfig(raw: RawConfig): AppConfig {
   const problems: string[] = [];
-
-  const stage = readString(raw, 'stage') ?? CONFIG_DEFAULTS.stage;
-  if (!STAGE_PATTERN.test(stage)) {
-    problems.push(
-      `stage must start with a lowercase letter and have 2-21 characters a-z, 0-9 or -, got ${JSON.stringify(stage)}`,
-    );
-  }
-
-  const syncEveryHours = readInteger(
-    raw,
-    'syncEveryHours',
-    CONFIG_DEFAULTS.syncEveryHours,
-    CONFIG_RANGES.syncEveryHours.min,
-    CONFIG_RANGES.syncEveryHours.max,
-    problems,
-  );
-  const lagDays = readInteger(
-    raw,
-    'lagDays',
-    CONFIG_DEFAULTS.lagDays,
-    CONFIG_RANGES.lagDays.min,
-    CONFIG_RANGES.lagDays.max,
-    problems,
-  );
-  const reservedConcurrency = readInteger(
-    raw,
-    'reservedConcurrency',
-    CONFIG_DEFAULTS.reservedConcurrency,
-    CONFIG_RANGES.reservedConcurrency.min,
-    CONFIG_RANGES.reservedConcurrency.max,
-    problems,
-  );
-
-  const webhookConcurrency = readInteger(
-    raw,
-    'webhookConcurrency',
-    CONFIG_DEFAULTS.webhookConcurrency,
-    CONFIG_RANGES.webhookConcurrency.min,
-    CONFIG_RANGES.webhookConcurrency.max,
-    problems,
-  );
-
-  const alarmEmail = readString(raw, 'alarmEmail');
-  if (alarmEmail !== undefined && !EMAIL_PATTERN.test(alarmEmail)) {
-    problems.push(`alarmEmail must look like name@example.com (or be empty), got ${JSON.stringify(alarmEmail)}`);
-  }
-
-  // The key arrives through `-c huamiPublicKey=...` where newlines are often written as a literal \n.
-  const huamiPublicKey = readString(raw, 'huamiPublicKey')?.replace(/\\n/g, '\n');
-  if (huamiPublicKey !== undefined && !PEM_PATTERN.test(huamiPublicKey)) {
-    problems.push(
-      `huamiPublicKey must be a PEM public key (-----BEGIN PUBLIC KEY----- ... -----END PUBLIC KEY-----), got ${JSON.stringify(
-        huamiPublicKey.slice(0, 40),
-      )}${huamiPublicKey.length > 40 ? '...' : ''}`,
-    );
-  }
+  // Read in this order so the problems are listed in the order of AppConfig's fields.
+  const stage = readStage(raw, problems);
+  const syncEveryHours = readInteger(raw, 'syncEveryHours', problems);
+  const lagDays = readInteger(raw, 'lagDays', problems);
+  const reservedConcurrency = readInteger(raw, 'reservedConcurrency', problems);
+  const webhookConcurrency = readInteger(raw, 'webhookConcurrency', problems);
+  const alarmEmail = readAlarmEmail(raw, problems);
+  const huamiPublicKey = readHuamiPublicKey(raw, problems);
 
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   return {
@@ -115,6 +67,37 @@ export function parseConfig(raw: RawConfig): AppConfig {
   };
 }
 
+function readStage(raw: RawConfig, problems: string[]): string {
+  const stage = readString(raw, 'stage') ?? CONFIG_DEFAULTS.stage;
+  if (!STAGE_PATTERN.test(stage)) {
+    problems.push(
+      `stage must start with a lowercase letter and have 2-21 characters a-z, 0-9 or -, got ${JSON.stringify(stage)}`,
+    );
+  }
+  return stage;
+}
+
+function readAlarmEmail(raw: RawConfig, problems: string[]): string | undefined {
+  const alarmEmail = readString(raw, 'alarmEmail');
+  if (alarmEmail !== undefined && !EMAIL_PATTERN.test(alarmEmail)) {
+    problems.push(`alarmEmail must look like name@example.com (or be empty), got ${JSON.stringify(alarmEmail)}`);
+  }
+  return alarmEmail;
+}
+
+function readHuamiPublicKey(raw: RawConfig, problems: string[]): string | undefined {
+  // The key arrives through `-c huamiPublicKey=...` where newlines are often written as a literal \n.
+  const huamiPublicKey = readString(raw, 'huamiPublicKey')?.replace(/\\n/g, '\n');
+  if (huamiPublicKey !== undefined && !PEM_PATTERN.test(huamiPublicKey)) {
+    problems.push(
+      `huamiPublicKey must be a PEM public key (-----BEGIN PUBLIC KEY----- ... -----END PUBLIC KEY-----), got ${JSON.stringify(
+        huamiPublicKey.slice(0, 40),
+      )}${huamiPublicKey.length > 40 ? '...' : ''}`,
+    );
+  }
+  return huamiPublicKey;
+}
+
 /** A string value, trimmed; undefined when missing or empty (cdk.json uses "" for "not set"). */
 function readString(raw: RawConfig, key: string): string | undefined {
   const value = raw[key];
@@ -123,14 +106,10 @@ function readString(raw: RawConfig, key: string): string | undefined {
   return text === '' ? undefined : text;
 }
 
-function readInteger(
-  raw: RawConfig,
-  key: string,
-  fallback: number,
-  min: number,
-  max: number,
-  problems: string[],
-): number {
+/** A whole number in the setting's range (core/config-ranges.ts); its default when missing or empty. */
+function readInteger(raw: RawConfig, key: keyof typeof CONFIG_RANGES, problems: string[]): number {
+  const fallback = CONFIG_DEFAULTS[key];
+  const { min, max } = CONFIG_RANGES[key];
   const value = raw[key];
   if (value === undefined || value === null || value === '') return fallback;
   const number = typeof value === 'number' ? value : typeof value === 'string' ? Number(value.trim()) : Number.NaN;

@@ -12,6 +12,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as eventSources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { Alarms } from './constructs/alarms.ts';
 import { Dashboard } from './constructs/dashboard.ts';
@@ -48,6 +49,18 @@ export const SECRET_PREFIX = 'zepp-lake/users/';
 /** The worker's timeout; the queue's visibility timeout is derived from it. */
 export const WORKER_TIMEOUT = Duration.minutes(5);
 
+/** What the KMS grants emit (encrypted bucket, table, queue), each statement scoped to the one lake key. */
+const KMS_WILDCARDS = [
+  {
+    finding: 'Action::kms:GenerateDataKey*',
+    reason: 'emitted by the KMS grants (encrypted bucket, table, queue); the statement is scoped to the one lake key',
+  },
+  {
+    finding: 'Action::kms:ReEncrypt*',
+    reason: 'emitted by the KMS grants (encrypted bucket, table, queue); the statement is scoped to the one lake key',
+  },
+];
+
 export class IngestStack extends Stack {
   public readonly dispatcher: IngestFunction;
   public readonly worker: IngestFunction;
@@ -63,18 +76,7 @@ export class IngestStack extends Stack {
       description: `zepp-lake ${props.stage}: schedules, queue, functions, webhook, alarms (stateless)`,
       ...props,
     });
-    // Imported by name and ARN, so this stack depends on the storage stack only through its named exports.
-    const key = kms.Key.fromKeyArn(this, 'LakeKey', props.lake.keyArn);
-    const lakeBucket = s3.Bucket.fromBucketAttributes(this, 'LakeBucket', {
-      bucketName: props.lake.bucketName,
-      bucketArn: props.lake.bucketArn,
-      encryptionKey: key,
-    });
-    const stateTable = dynamodb.Table.fromTableAttributes(this, 'StateTable', {
-      tableArn: props.lake.tableArn,
-      encryptionKey: key,
-    });
-
+    const { key, lakeBucket, stateTable } = this.importLake(props.lake);
     this.syncQueue = new SyncQueue(this, 'SyncQueue', { encryptionKey: key, consumerTimeout: WORKER_TIMEOUT });
     const { queue, deadLetterQueue } = this.syncQueue;
     Validations.of(deadLetterQueue).acknowledge({
@@ -92,14 +94,67 @@ export class IngestStack extends Stack {
       SECRET_PREFIX,
     };
 
-    this.dispatcher = new IngestFunction(this, 'Dispatcher', {
+    const functions = this.createFunctions(props, environment);
+    this.dispatcher = functions.dispatcher;
+    this.worker = functions.worker;
+    this.tokenRefresher = functions.tokenRefresher;
+    this.replay = functions.replay;
+    this.webhook = functions.webhook;
+
+    // The worker consumes the queue; failed messages come back one by one (partial batch response).
+    this.worker.fn.addEventSource(
+      new eventSources.SqsEventSource(queue, {
+        batchSize: 2,
+        reportBatchItemFailures: true,
+        maxConcurrency: Math.max(2, props.reservedConcurrency),
+      }),
+    );
+
+    // ---- grants: each function gets what its job needs, through grant*() only.
+    this.grantLake(lakeBucket);
+    this.grantStateAndQueue(stateTable, queue);
+    this.grantSecretsAndKey(key);
+    // ---- cdk-nag: the wildcards those grants produce, each with why it is acceptable
+    this.acknowledgeGrantWildcards(props.lake);
+
+    const webhookEndpoint = new WebhookEndpoint(this, 'WebhookEndpoint', { fn: this.webhook.fn });
+    this.schedules = this.createSchedules(props, key);
+    this.alarms = this.createMonitoring(props, key);
+
+    new CfnOutput(this, 'WebhookUrl', {
+      description: 'register this URL as the Huami Web API subscription callback',
+      value: webhookEndpoint.url.url,
+    });
+    new CfnOutput(this, 'SyncQueueUrl', { value: queue.queueUrl });
+    new CfnOutput(this, 'ReplayFunctionName', { value: this.replay.fn.functionName });
+  }
+
+  /** The storage stack's key, bucket and table. */
+  private importLake(lake: LakeExports) {
+    // Imported by name and ARN, so this stack depends on the storage stack only through its named exports.
+    const key = kms.Key.fromKeyArn(this, 'LakeKey', lake.keyArn);
+    const lakeBucket = s3.Bucket.fromBucketAttributes(this, 'LakeBucket', {
+      bucketName: lake.bucketName,
+      bucketArn: lake.bucketArn,
+      encryptionKey: key,
+    });
+    const stateTable = dynamodb.Table.fromTableAttributes(this, 'StateTable', {
+      tableArn: lake.tableArn,
+      encryptionKey: key,
+    });
+
+    return { key, lakeBucket, stateTable };
+  }
+
+  private createFunctions(props: IngestStackProps, environment: Readonly<Record<string, string>>) {
+    const dispatcher = new IngestFunction(this, 'Dispatcher', {
       entry: 'lambdas/handlers/dispatcher.ts',
       description: 'zepp-lake: plans one sync message per user x stream x window',
       timeout: Duration.minutes(1),
       memorySize: 256,
       environment,
     });
-    this.worker = new IngestFunction(this, 'SyncWorker', {
+    const worker = new IngestFunction(this, 'SyncWorker', {
       entry: 'lambdas/handlers/sync-worker.ts',
       usesParquet: true,
       description: 'zepp-lake: fetches one window from the vendor API and merges it into the lake',
@@ -109,14 +164,14 @@ export class IngestStack extends Stack {
       reservedConcurrentExecutions: props.reservedConcurrency,
       environment,
     });
-    this.tokenRefresher = new IngestFunction(this, 'TokenRefresher', {
+    const tokenRefresher = new IngestFunction(this, 'TokenRefresher', {
       entry: 'lambdas/handlers/token-refresher.ts',
       description: 'zepp-lake: refreshes vendor tokens in Secrets Manager before they expire',
       timeout: Duration.minutes(2),
       memorySize: 256,
       environment,
     });
-    this.replay = new IngestFunction(this, 'Replay', {
+    const replay = new IngestFunction(this, 'Replay', {
       entry: 'lambdas/handlers/replay.ts',
       usesParquet: true,
       description: 'zepp-lake: rebuilds tables/ from raw/ without calling the vendor API (invoke by hand)',
@@ -131,7 +186,7 @@ export class IngestStack extends Stack {
         default: '',
         description: 'PEM public key of the Huami Web API push signatures (empty: every push is rejected)',
       }).valueAsString;
-    this.webhook = new IngestFunction(this, 'Webhook', {
+    const webhook = new IngestFunction(this, 'Webhook', {
       entry: 'lambdas/handlers/webhook.ts',
       description: 'zepp-lake: verifies and de-duplicates vendor push notifications, queues a sync',
       // The vendor wants an answer within 2 s; anything slower is already a failure.
@@ -143,16 +198,10 @@ export class IngestStack extends Stack {
       environment: { ...environment, HUAMI_PUBLIC_KEY: huamiPublicKey },
     });
 
-    // The worker consumes the queue; failed messages come back one by one (partial batch response).
-    this.worker.fn.addEventSource(
-      new eventSources.SqsEventSource(queue, {
-        batchSize: 2,
-        reportBatchItemFailures: true,
-        maxConcurrency: Math.max(2, props.reservedConcurrency),
-      }),
-    );
+    return { dispatcher, worker, tokenRefresher, replay, webhook };
+  }
 
-    // ---- grants: each function gets what its job needs, through grant*() only.
+  private grantLake(lakeBucket: s3.IBucket): void {
     // Lake prefixes: the worker reads and writes raw responses and tables (removing superseded raw responses);
     // replay reads raw/ and rewrites tables/, deleting month objects that no raw response supports. No function
     // may delete an object *version* (s3:DeleteObjectVersion): the bucket's versions are the last line of defence
@@ -178,7 +227,9 @@ export class IngestStack extends Stack {
     });
     // A signed notification that is not JSON is kept for inspection, and nothing else is written by the webhook.
     lakeBucket.grantPut(this.webhook.fn, 'raw/webhook-rejects/*');
+  }
 
+  private grantStateAndQueue(stateTable: dynamodb.ITable, queue: sqs.IQueue): void {
     stateTable.grantReadData(this.dispatcher.fn);
     for (const { fn } of [this.worker, this.tokenRefresher, this.replay]) stateTable.grantReadWriteData(fn);
     // The webhook reads a user's profile and keeps its notification records (Powertools idempotency: a
@@ -193,7 +244,9 @@ export class IngestStack extends Stack {
 
     queue.grantSendMessages(this.dispatcher.fn);
     queue.grantSendMessages(this.webhook.fn);
+  }
 
+  private grantSecretsAndKey(key: kms.IKey): void {
     // Secrets are created per user at login, so there is no Secret construct to grant on. fromSecretNameV2 with
     // the name `zepp-lake/users/*` gives grants on `secret:zepp-lake/users/*-??????` (the `-??????` is the random
     // suffix Secrets Manager appends to every secret ARN): the users' secrets and nothing else.
@@ -205,29 +258,18 @@ export class IngestStack extends Stack {
     userSecrets.grantWrite(this.tokenRefresher.fn);
 
     for (const { fn } of [this.worker, this.tokenRefresher, this.replay, this.webhook]) key.grantEncryptDecrypt(fn);
+  }
 
-    // ---- cdk-nag: the wildcards those grants produce, each with why it is acceptable
-    const kmsWildcards = [
-      {
-        finding: 'Action::kms:GenerateDataKey*',
-        reason:
-          'emitted by the KMS grants (encrypted bucket, table, queue); the statement is scoped to the one lake key',
-      },
-      {
-        finding: 'Action::kms:ReEncrypt*',
-        reason:
-          'emitted by the KMS grants (encrypted bucket, table, queue); the statement is scoped to the one lake key',
-      },
-    ];
+  private acknowledgeGrantWildcards(lake: LakeExports): void {
     for (const fn of [this.dispatcher, this.worker, this.tokenRefresher, this.replay, this.webhook]) {
-      acknowledgeWildcards(fn.role, kmsWildcards);
+      acknowledgeWildcards(fn.role, KMS_WILDCARDS);
     }
     const s3ActionWildcards = ['s3:Abort*', 's3:GetBucket*', 's3:GetObject*', 's3:List*'].map((action) => ({
       finding: `Action::${action}`,
       reason: 'the action groups of bucket.grantRead/grantPut, limited to the lake bucket and the prefixes below',
     }));
     const lakePrefix = (prefix: string, why: string) => ({
-      finding: wildcardResourceFinding(this, `${props.lake.bucketArn}/${prefix}*`),
+      finding: wildcardResourceFinding(this, `${lake.bucketArn}/${prefix}*`),
       reason: `the lake prefix ${prefix}: ${why}; object keys (table, month, user) are only known at run time`,
     });
     acknowledgeWildcards(this.worker.role, [
@@ -265,17 +307,18 @@ export class IngestStack extends Stack {
     };
     acknowledgeWildcards(this.worker.role, [secretsWildcard]);
     acknowledgeWildcards(this.tokenRefresher.role, [secretsWildcard]);
+  }
 
-    const webhookEndpoint = new WebhookEndpoint(this, 'WebhookEndpoint', { fn: this.webhook.fn });
-    this.schedules = new Schedules(this, 'Schedules', {
+  private createSchedules(props: IngestStackProps, key: kms.IKey): Schedules {
+    const schedules = new Schedules(this, 'Schedules', {
       dispatcher: this.dispatcher.fn,
       tokenRefresher: this.tokenRefresher.fn,
       syncEveryHours: props.syncEveryHours,
       encryptionKey: key,
     });
     // The dead-letter queue's key: what queue.grantSendMessages grants a sender of a KMS-encrypted queue.
-    acknowledgeWildcards(this.schedules.role, kmsWildcards);
-    Validations.of(this.schedules.deadLetterQueue).acknowledge({
+    acknowledgeWildcards(schedules.role, KMS_WILDCARDS);
+    Validations.of(schedules.deadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
       reason: "this queue is the schedules' dead-letter queue; a dead-letter queue needs none of its own",
     });
@@ -288,7 +331,13 @@ export class IngestStack extends Stack {
       })),
     );
 
-    this.alarms = new Alarms(this, 'Alarms', {
+    return schedules;
+  }
+
+  /** The alarms (returned) and the dashboard that shows them. */
+  private createMonitoring(props: IngestStackProps, key: kms.IKey): Alarms {
+    const { queue, deadLetterQueue } = this.syncQueue;
+    const alarms = new Alarms(this, 'Alarms', {
       encryptionKey: key,
       ...(props.alarmEmail !== undefined ? { alarmEmail: props.alarmEmail } : {}),
       worker: this.worker.fn,
@@ -308,14 +357,9 @@ export class IngestStack extends Stack {
       },
       queue,
       deadLetterQueue,
-      alarms: Object.values(this.alarms.alarms),
+      alarms: Object.values(alarms.alarms),
     });
 
-    new CfnOutput(this, 'WebhookUrl', {
-      description: 'register this URL as the Huami Web API subscription callback',
-      value: webhookEndpoint.url.url,
-    });
-    new CfnOutput(this, 'SyncQueueUrl', { value: queue.queueUrl });
-    new CfnOutput(this, 'ReplayFunctionName', { value: this.replay.fn.functionName });
+    return alarms;
   }
 }

@@ -127,7 +127,7 @@ async function startZeppVendor(opts: VendorOptions): Promise<Vendor> {
     addUser(rt, person) {
       const spec = specs.find((s) => s.userId === person.id);
       if (!spec) throw new Error(`no simulated person ${person.id}`);
-      return loginZepp(rt, spec.email, spec.password, sim.url, http);
+      return loginZepp(rt, { email: spec.email, password: spec.password, host: sim.url, http });
     },
     expireAccess() {
       // The next data request revokes the app token (200 {code:0} on a legacy call, 401 on REST): re-minted.

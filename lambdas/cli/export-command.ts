@@ -12,7 +12,14 @@
 
 import type { Command } from 'commander';
 import { TABLE_NAMES } from '../core/schema-registry.ts';
-import { addWorkoutFileOptions, ExportError, processIo, withLake, workoutFileOptions } from './export-common.ts';
+import {
+  addWorkoutFileOptions,
+  commonExportOptions,
+  ExportError,
+  processIo,
+  withLake,
+  workoutFileOptions,
+} from './export-common.ts';
 import { exportCsv } from './export-csv.ts';
 import { exportGpx } from './export-gpx.ts';
 import { dateOption, userIdOption } from './option-parsers.ts';
@@ -60,20 +67,7 @@ export function registerExportCommand(program: Command, wiring: CliWiring): Comm
       const table = positional ?? fromFlag;
       if (!table) throw new ExportError(`say which table: --table NAME; the tables are: ${TABLE_NAMES.join(', ')}`);
       await withLake(wiring.lakeRuntimeOf(cmd), (db) =>
-        exportCsv(
-          db,
-          {
-            table,
-            user: o.user as string | undefined,
-            from: o.from as string | undefined,
-            to: o.to as string | undefined,
-            out: o.out as string | undefined,
-            rawCells: Boolean(o.rawCells),
-            quiet: Boolean(o.quiet),
-            json: Boolean(o.json),
-          },
-          io,
-        ),
+        exportCsv(db, { table, ...commonExportOptions(o), rawCells: Boolean(o.rawCells) }, io),
       );
     });
 

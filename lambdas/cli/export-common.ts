@@ -69,6 +69,32 @@ export function exportProgress(opts: { quiet?: boolean; json?: boolean }, io: Ex
 export const whereClause = (conditions: readonly string[]) =>
   conditions.length ? ` WHERE ${conditions.join(' AND ')}` : '';
 
+/** Rows of one table for some workouts of one user and month, grouped by trackid. */
+export async function rowsByTrack<T>(
+  db: LakeDb,
+  sql: { select: string; table: string; orderBy: string },
+  where: { userId: string; month: string; trackids: readonly number[] },
+  map: (r: Record<string, unknown>) => T,
+): Promise<Map<number, T[]>> {
+  const rows = await db.query(
+    `SELECT trackid, ${sql.select} FROM zepp_lake.${sql.table}` +
+      whereClause([
+        `month = ${sqlString(where.month)}`,
+        `user_id = ${sqlString(where.userId)}`,
+        `trackid IN (${where.trackids.join(', ')})`,
+      ]) +
+      ` ORDER BY trackid, ${sql.orderBy}`,
+  );
+  const out = new Map<number, T[]>();
+  for (const r of rows) {
+    const id = Number(r.trackid);
+    const list = out.get(id) ?? [];
+    if (list.length === 0) out.set(id, list);
+    list.push(map(r));
+  }
+  return out;
+}
+
 /** Opens the lake for reading; with `--backend aws` the bucket's tables/ are mirrored to a local folder first. */
 export async function openExportLake(rt: Pick<Runtime, 'lakeDir' | 'queryDir' | 'store'>): Promise<LakeDb> {
   return openLakeDb(await queryableLakeDir(rt));
@@ -113,17 +139,24 @@ export function addWorkoutFileOptions(cmd: Command, o: { ext: string; outHelp: s
     .option('--json', o.jsonHelp);
 }
 
-/** The parsed options of a per-workout file export, typed. */
-export function workoutFileOptions(o: Record<string, unknown>): WorkoutFileOptions {
+/** The options every export takes, typed: which rows (user, dates), where to (out) and how loud (quiet, json). */
+export function commonExportOptions(o: Record<string, unknown>): Omit<WorkoutFileOptions, 'workout' | 'outDir'> {
   return {
-    workout: o.workout as string | undefined,
     user: o.user as string | undefined,
     from: o.from as string | undefined,
     to: o.to as string | undefined,
     out: o.out as string | undefined,
-    outDir: o.outDir as string | undefined,
     quiet: Boolean(o.quiet),
     json: Boolean(o.json),
+  };
+}
+
+/** The parsed options of a per-workout file export, typed. */
+export function workoutFileOptions(o: Record<string, unknown>): WorkoutFileOptions {
+  return {
+    ...commonExportOptions(o),
+    workout: o.workout as string | undefined,
+    outDir: o.outDir as string | undefined,
   };
 }
 

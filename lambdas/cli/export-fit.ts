@@ -29,6 +29,7 @@ import {
   exportProgress,
   findWorkout,
   processIo,
+  rowsByTrack,
   sqlString,
   type WorkoutFileOptions,
   whereClause,
@@ -93,32 +94,6 @@ function toFitWorkout(r: Record<string, unknown>): FitWorkout {
   };
 }
 
-/** Rows of one table for some workouts of one user and month, grouped by trackid. */
-async function byTrack<T>(
-  db: LakeDb,
-  sql: { select: string; table: string; orderBy: string },
-  where: { userId: string; month: string; trackids: readonly number[] },
-  map: (r: Record<string, unknown>) => T,
-): Promise<Map<number, T[]>> {
-  const rows = await db.query(
-    `SELECT trackid, ${sql.select} FROM zepp_lake.${sql.table}` +
-      whereClause([
-        `month = ${sqlString(where.month)}`,
-        `user_id = ${sqlString(where.userId)}`,
-        `trackid IN (${where.trackids.join(', ')})`,
-      ]) +
-      ` ORDER BY trackid, ${sql.orderBy}`,
-  );
-  const out = new Map<number, T[]>();
-  for (const r of rows) {
-    const id = Number(r.trackid);
-    const list = out.get(id) ?? [];
-    if (list.length === 0) out.set(id, list);
-    list.push(map(r));
-  }
-  return out;
-}
-
 /** Everything a FIT file needs for some workouts of one user and month (pauses and laps live with their workout). */
 async function activitiesOf(db: LakeDb, workouts: readonly FitWorkout[]): Promise<FitActivity[]> {
   const first = workouts[0] as FitWorkout;
@@ -127,7 +102,7 @@ async function activitiesOf(db: LakeDb, workouts: readonly FitWorkout[]): Promis
     month: first.local_date.slice(0, 7),
     trackids: workouts.map((w) => w.trackid),
   };
-  const samples = await byTrack<FitSample>(
+  const samples = await rowsByTrack<FitSample>(
     db,
     {
       table: 'workout_sample',
@@ -146,13 +121,13 @@ async function activitiesOf(db: LakeDb, workouts: readonly FitWorkout[]): Promis
       speed: num(r.speed),
     }),
   );
-  const pauses = await byTrack<FitPause>(
+  const pauses = await rowsByTrack<FitPause>(
     db,
     { table: 'workout_pause', select: 'epoch_ms(start_ts) AS s, epoch_ms(end_ts) AS e', orderBy: 'pause_index' },
     where,
     (r) => ({ start_ts: Number(r.s), end_ts: num(r.e) }),
   );
-  const laps = await byTrack<FitLap>(
+  const laps = await rowsByTrack<FitLap>(
     db,
     {
       table: 'workout_lap',

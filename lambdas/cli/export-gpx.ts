@@ -12,7 +12,7 @@ import {
   findWorkout,
   type GpxExportOptions,
   LIST_WORKOUTS_HINT,
-  sqlString,
+  rowsByTrack,
   toWorkout,
   WORKOUT_COLUMNS,
   type WorkoutRow,
@@ -58,19 +58,12 @@ function toSample(r: Record<string, unknown>): GpxSample {
 }
 
 async function samplesOf(db: LakeDb, userId: string, month: string, trackids: readonly number[]) {
-  const rows = await db.query(
-    `SELECT trackid, epoch_ms(ts) AS ts, lat, lon, altitude_m, heart_rate FROM zepp_lake.workout_sample` +
-      ` WHERE month = ${sqlString(month)} AND user_id = ${sqlString(userId)} AND trackid IN (${trackids.join(', ')})` +
-      ' ORDER BY trackid, ts',
+  return rowsByTrack(
+    db,
+    { select: 'epoch_ms(ts) AS ts, lat, lon, altitude_m, heart_rate', table: 'workout_sample', orderBy: 'ts' },
+    { userId, month, trackids },
+    toSample,
   );
-  const byTrack = new Map<number, GpxSample[]>();
-  for (const r of rows) {
-    const id = Number(r.trackid);
-    const list = byTrack.get(id) ?? [];
-    if (list.length === 0) byTrack.set(id, list);
-    list.push(toSample(r));
-  }
-  return byTrack;
 }
 
 /** What the GPX export steps share: the lake, the options, where output goes, and the summary being built. */

@@ -123,13 +123,15 @@ export async function rememberLogin(
   return user;
 }
 
-export async function loginZepp(
-  rt: Runtime,
-  email: string,
-  password: string,
-  host: string | undefined,
-  http?: HttpOptions,
-): Promise<UserRecord> {
+/** A Zepp account's password login: which account, and against which host (the vendor's default when absent). */
+export interface ZeppLogin {
+  email: string;
+  password: string;
+  host?: string | undefined;
+  http?: HttpOptions | undefined;
+}
+
+export async function loginZepp(rt: Runtime, { email, password, host, http }: ZeppLogin): Promise<UserRecord> {
   const login = await loginWithPassword(email, password, { base: host }, http);
   return rememberLogin(rt, {
     source: 'zepp',
@@ -288,7 +290,7 @@ export async function withSimulator<T>(
 export async function loginSimUsers(rt: Runtime, sim: Simulator): Promise<Runtime> {
   const own: Runtime = { ...rt, tokens: sessionTokenStore(rt.tokens) };
   for (const u of sim.users) {
-    const user = await loginZepp(own, u.email, u.password, sim.url);
+    const user = await loginZepp(own, { email: u.email, password: u.password, host: sim.url });
     if (!user.simulated) await rt.state.putUser({ ...user, simulated: true });
   }
   return own;

@@ -18,6 +18,7 @@ import {
   HUAMI_OPEN_SCOPES,
   HuamiOpenApi,
   type HuamiOpenHosts,
+  type OAuthTokens,
 } from '../sources/huami-open/client.ts';
 import type { HuamiOpenTokens } from '../sources/registry.ts';
 import { hostUrlOption } from './option-parsers.ts';
@@ -38,7 +39,7 @@ export async function addZeppUser(
   rt: Runtime,
   o: { email: string; password: string; host?: string; tzOffsetS?: number; http?: HttpOptions },
 ): Promise<UserRecord> {
-  const user = await loginZepp(rt, o.email, o.password, o.host, o.http);
+  const user = await loginZepp(rt, { email: o.email, password: o.password, host: o.host, http: o.http });
   if (o.tzOffsetS === undefined || user.tzOffsetS === o.tzOffsetS) return user;
   const updated = { ...user, tzOffsetS: o.tzOffsetS };
   await rt.state.putUser(updated);
@@ -191,72 +192,107 @@ export async function addHuamiOpenUser(rt: Runtime, o: AddHuamiOpenOptions): Pro
   let listener: CodeListener | undefined;
   try {
     let redirectUri = o.redirectUri ?? DEFAULT_REDIRECT;
-    let code = o.code;
-    if (code === undefined) {
-      if (o.listenPort !== undefined) {
-        const path = o.redirectUri ? new URL(o.redirectUri).pathname : DEFAULT_CALLBACK_PATH;
-        listener = await listenForCode({ port: o.listenPort, state, path, timeoutMs: o.timeoutMs });
-        redirectUri = o.redirectUri ?? listener.redirectUri;
-      }
-      const url = buildAuthorizeUrl({
-        clientId: o.clientId,
-        redirectUri,
-        scopes: o.scopes ?? HUAMI_OPEN_SCOPES,
-        state,
-        authBase: o.host,
-      });
-      o.print('Open this URL in a browser, sign in and allow access:');
-      o.print(`  ${url}`);
-      if (listener) {
-        o.print(`Waiting for the redirect on ${listener.redirectUri} ...`);
-        code = await listener.code;
-      } else {
-        if (!o.readCode) throw new UsersCommandError('no way to read the code: pass --code or --listen');
-        o.print('Then paste the code (or the whole URL the browser was sent to):');
-        code = codeFromPaste(await o.readCode(), state);
-      }
+    if (o.code === undefined && o.listenPort !== undefined) {
+      const path = o.redirectUri ? new URL(o.redirectUri).pathname : DEFAULT_CALLBACK_PATH;
+      listener = await listenForCode({ port: o.listenPort, state, path, timeoutMs: o.timeoutMs });
+      redirectUri = o.redirectUri ?? listener.redirectUri;
     }
+    const code = o.code ?? (await askForCode(o, { state, redirectUri, listener }));
     const tokens = await exchangeCode(
       { code, clientId: o.clientId, clientSecret: o.clientSecret, redirectUri },
       hosts,
       o.http,
     );
-    const api = new HuamiOpenApi(
-      { current: async () => tokens.accessToken, refresh: async () => tokens.accessToken },
-      { hosts, http: o.http },
-    );
-    const profile = (await api.get('profile')).body as { userId?: unknown };
-    const userId =
-      typeof profile?.userId === 'string' || typeof profile?.userId === 'number' ? String(profile.userId) : '';
-    if (!/^[A-Za-z0-9_-]+$/.test(userId)) throw new UpstreamError('the profile has no usable userId');
-
-    const fromProfile = tzFromProfile(profile);
-    const machine = -new Date((o.now ?? Date.now)()).getTimezoneOffset() * 60;
-    const tzSource: AddedUser['tzSource'] =
-      o.tzOffsetS !== undefined ? 'option' : fromProfile !== undefined ? 'profile' : 'machine';
-    const tzOffsetS = o.tzOffsetS ?? fromProfile ?? machine;
-
-    const stored: HuamiOpenTokens = {
-      source: 'huami-open',
-      vendorUserId: userId,
-      host: o.host,
-      accessToken: tokens.accessToken,
-      refreshToken: tokens.refreshToken,
-      accessTokenExpiresAt: tokens.expiresAt,
-      clientId: o.clientId,
-      redirectUri,
-      clientSecret: o.clientSecret,
-    };
-    await rt.tokens.put(userId, stored);
-    const existing = await rt.state.getUser(userId);
-    const user: UserRecord = existing
-      ? { ...existing, source: 'huami-open', enabled: true, tzOffsetS }
-      : { userId, source: 'huami-open', enabled: true, createdAt: (o.now ?? Date.now)(), tzOffsetS };
-    await rt.state.putUser(user);
+    const profile = await readProfile(tokens, hosts, o.http);
+    const { tzOffsetS, tzSource } = chooseTimeZone(o, profile);
+    const user = await storeHuamiOpenUser(rt, o, { userId: profileUserId(profile), tokens, redirectUri, tzOffsetS });
     return { user, tzSource };
   } finally {
     await listener?.close();
   }
+}
+
+/** Shows the authorize URL, then waits for the redirect (with a listener) or for the pasted code. */
+async function askForCode(
+  o: AddHuamiOpenOptions,
+  pending: { state: string; redirectUri: string; listener: CodeListener | undefined },
+): Promise<string> {
+  const url = buildAuthorizeUrl({
+    clientId: o.clientId,
+    redirectUri: pending.redirectUri,
+    scopes: o.scopes ?? HUAMI_OPEN_SCOPES,
+    state: pending.state,
+    authBase: o.host,
+  });
+  o.print('Open this URL in a browser, sign in and allow access:');
+  o.print(`  ${url}`);
+  if (pending.listener) {
+    o.print(`Waiting for the redirect on ${pending.listener.redirectUri} ...`);
+    return pending.listener.code;
+  }
+  if (!o.readCode) throw new UsersCommandError('no way to read the code: pass --code or --listen');
+  o.print('Then paste the code (or the whole URL the browser was sent to):');
+  return codeFromPaste(await o.readCode(), pending.state);
+}
+
+/** The profile, read with the fresh access token (nothing is stored before the profile names the user). */
+async function readProfile(
+  tokens: OAuthTokens,
+  hosts: HuamiOpenHosts | undefined,
+  http: HttpOptions | undefined,
+): Promise<{ userId?: unknown }> {
+  const api = new HuamiOpenApi(
+    { current: async () => tokens.accessToken, refresh: async () => tokens.accessToken },
+    { hosts, http },
+  );
+  return (await api.get('profile')).body as { userId?: unknown };
+}
+
+/** The profile's userId; it names the token entry and the lake's partitions, so only [A-Za-z0-9_-] passes. */
+function profileUserId(profile: { userId?: unknown }): string {
+  const userId =
+    typeof profile?.userId === 'string' || typeof profile?.userId === 'number' ? String(profile.userId) : '';
+  if (!/^[A-Za-z0-9_-]+$/.test(userId)) throw new UpstreamError('the profile has no usable userId');
+  return userId;
+}
+
+/** The person's UTC offset: the option's, else the profile's, else this machine's. */
+function chooseTimeZone(
+  o: AddHuamiOpenOptions,
+  profile: unknown,
+): { tzOffsetS: number; tzSource: AddedUser['tzSource'] } {
+  const fromProfile = tzFromProfile(profile);
+  const machine = -new Date((o.now ?? Date.now)()).getTimezoneOffset() * 60;
+  const tzSource: AddedUser['tzSource'] =
+    o.tzOffsetS !== undefined ? 'option' : fromProfile !== undefined ? 'profile' : 'machine';
+  return { tzOffsetS: o.tzOffsetS ?? fromProfile ?? machine, tzSource };
+}
+
+/** Stores the tokens, then creates the user record or enables the existing one with the chosen offset. */
+async function storeHuamiOpenUser(
+  rt: Runtime,
+  o: AddHuamiOpenOptions,
+  grant: { userId: string; tokens: OAuthTokens; redirectUri: string; tzOffsetS: number },
+): Promise<UserRecord> {
+  const { userId, tokens, redirectUri, tzOffsetS } = grant;
+  const stored: HuamiOpenTokens = {
+    source: 'huami-open',
+    vendorUserId: userId,
+    host: o.host,
+    accessToken: tokens.accessToken,
+    refreshToken: tokens.refreshToken,
+    accessTokenExpiresAt: tokens.expiresAt,
+    clientId: o.clientId,
+    redirectUri,
+    clientSecret: o.clientSecret,
+  };
+  await rt.tokens.put(userId, stored);
+  const existing = await rt.state.getUser(userId);
+  const user: UserRecord = existing
+    ? { ...existing, source: 'huami-open', enabled: true, tzOffsetS }
+    : { userId, source: 'huami-open', enabled: true, createdAt: (o.now ?? Date.now)(), tzOffsetS };
+  await rt.state.putUser(user);
+  return user;
 }
 
 // ------------------------------------------------------------------------------------------ list / remove

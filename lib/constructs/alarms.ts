@@ -38,6 +38,16 @@ export function customMetric(metricName: string, period: Duration, statistic = '
   });
 }
 
+const FIVE_MINUTES = Duration.minutes(5);
+
+/** For the sparse metrics (no data point when nothing happened, so missing means fine): any count alarms. */
+const ABOVE_ZERO = {
+  threshold: 0,
+  comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+  evaluationPeriods: 1,
+  treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+};
+
 export class Alarms extends Construct {
   public readonly topic: sns.Topic;
   public readonly alarms: Readonly<Record<string, cloudwatch.Alarm>>;
@@ -54,86 +64,7 @@ export class Alarms extends Construct {
       this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
     }
 
-    const fiveMinutes = Duration.minutes(5);
-    const above0 = {
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      // These metrics are sparse (no data point when nothing happened): missing means fine.
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    };
-
-    const alarms: Record<string, cloudwatch.Alarm> = {
-      workerDeadLetters: new cloudwatch.Alarm(this, 'WorkerDeadLetters', {
-        alarmDescription: 'sync messages failed 5 times and sit in the dead-letter queue; read them, fix, redrive',
-        metric: props.workerDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
-          period: fiveMinutes,
-          statistic: 'Maximum',
-        }),
-        ...above0,
-      }),
-      workerErrors: new cloudwatch.Alarm(this, 'WorkerErrors', {
-        alarmDescription: 'the sync worker threw (whole batch failed, or it timed out)',
-        metric: props.worker.metricErrors({ period: fiveMinutes, statistic: 'Sum' }),
-        ...above0,
-      }),
-      authFailed: new cloudwatch.Alarm(this, 'AuthFailed', {
-        alarmDescription: 'a user token could not be refreshed: that user must log in again (zepp-lake login)',
-        metric: customMetric(METRIC.authFailed, Duration.hours(1)),
-        ...above0,
-      }),
-      noSuccessfulSync: new cloudwatch.Alarm(this, 'NoSuccessfulSync', {
-        alarmDescription: 'no user sync has succeeded for 2 days',
-        metric: customMetric(METRIC.syncSucceeded, Duration.days(1)),
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-        evaluationPeriods: 2,
-        // Silence is the failure here: no data point at all means nothing succeeded.
-        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-      }),
-      // One person failing while the others sync leaves noSuccessfulSync quiet; this one names them (in the
-      // dispatcher's log). The dispatcher emits the count, 0 included, at every scheduled run; between runs there
-      // is no data, and the alarm keeps the state the last count gave it (missing data ignored).
-      usersStale: new cloudwatch.Alarm(this, 'UsersStale', {
-        alarmDescription:
-          'someone has had no clean sync for 2 days: the dispatcher log names them; run zepp-lake status --backend aws',
-        metric: customMetric(METRIC.usersStale, Duration.hours(1), 'Maximum'),
-        threshold: 0,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.IGNORE,
-      }),
-      scheduleDeadLetters: new cloudwatch.Alarm(this, 'ScheduleDeadLetters', {
-        alarmDescription: 'the scheduler could not invoke the dispatcher or token refresher after its retries',
-        metric: props.scheduleDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
-          period: fiveMinutes,
-          statistic: 'Maximum',
-        }),
-        ...above0,
-      }),
-      scheduleTargetErrors: new cloudwatch.Alarm(this, 'ScheduleTargetErrors', {
-        alarmDescription: 'EventBridge Scheduler got errors invoking a zepp-lake function',
-        metric: props.scheduleGroup.metricTargetErrors({ period: Duration.hours(1), statistic: 'Sum' }),
-        ...above0,
-      }),
-      webhookSignatureRejected: new cloudwatch.Alarm(this, 'WebhookSignatureRejected', {
-        alarmDescription:
-          'webhook calls with a bad Huami-Signature: wrong HUAMI_PUBLIC_KEY, or someone probing the URL',
-        metric: customMetric(METRIC.webhookSignatureRejected, Duration.minutes(15)),
-        ...above0,
-      }),
-      webhook5xx: new cloudwatch.Alarm(this, 'Webhook5xx', {
-        alarmDescription: 'the webhook answered 5xx; the vendor retries, but notifications may be lost',
-        metric: new cloudwatch.Metric({
-          namespace: 'AWS/Lambda',
-          metricName: 'Url5xxCount',
-          dimensionsMap: { FunctionName: props.webhook.functionName },
-          statistic: 'Sum',
-          period: fiveMinutes,
-        }),
-        ...above0,
-      }),
-    };
+    const alarms: Record<string, cloudwatch.Alarm> = { ...syncAlarms(this, props), ...deliveryAlarms(this, props) };
 
     const notify = new actions.SnsAction(this.topic);
     for (const alarm of Object.values(alarms)) {
@@ -142,4 +73,84 @@ export class Alarms extends Construct {
     }
     this.alarms = alarms;
   }
+}
+
+/** The alarms on the syncs themselves: dead letters, worker errors, lost logins, nobody or somebody not syncing. */
+function syncAlarms(scope: Construct, props: AlarmsProps): Record<string, cloudwatch.Alarm> {
+  return {
+    workerDeadLetters: new cloudwatch.Alarm(scope, 'WorkerDeadLetters', {
+      alarmDescription: 'sync messages failed 5 times and sit in the dead-letter queue; read them, fix, redrive',
+      metric: props.workerDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: FIVE_MINUTES,
+        statistic: 'Maximum',
+      }),
+      ...ABOVE_ZERO,
+    }),
+    workerErrors: new cloudwatch.Alarm(scope, 'WorkerErrors', {
+      alarmDescription: 'the sync worker threw (whole batch failed, or it timed out)',
+      metric: props.worker.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }),
+      ...ABOVE_ZERO,
+    }),
+    authFailed: new cloudwatch.Alarm(scope, 'AuthFailed', {
+      alarmDescription: 'a user token could not be refreshed: that user must log in again (zepp-lake login)',
+      metric: customMetric(METRIC.authFailed, Duration.hours(1)),
+      ...ABOVE_ZERO,
+    }),
+    noSuccessfulSync: new cloudwatch.Alarm(scope, 'NoSuccessfulSync', {
+      alarmDescription: 'no user sync has succeeded for 2 days',
+      metric: customMetric(METRIC.syncSucceeded, Duration.days(1)),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: 2,
+      // Silence is the failure here: no data point at all means nothing succeeded.
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    }),
+    // One person failing while the others sync leaves noSuccessfulSync quiet; this one names them (in the
+    // dispatcher's log). The dispatcher emits the count, 0 included, at every scheduled run; between runs there
+    // is no data, and the alarm keeps the state the last count gave it (missing data ignored).
+    usersStale: new cloudwatch.Alarm(scope, 'UsersStale', {
+      alarmDescription:
+        'someone has had no clean sync for 2 days: the dispatcher log names them; run zepp-lake status --backend aws',
+      metric: customMetric(METRIC.usersStale, Duration.hours(1), 'Maximum'),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+    }),
+  };
+}
+
+/** The alarms on what starts a sync: the schedules and the webhook. */
+function deliveryAlarms(scope: Construct, props: AlarmsProps): Record<string, cloudwatch.Alarm> {
+  return {
+    scheduleDeadLetters: new cloudwatch.Alarm(scope, 'ScheduleDeadLetters', {
+      alarmDescription: 'the scheduler could not invoke the dispatcher or token refresher after its retries',
+      metric: props.scheduleDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: FIVE_MINUTES,
+        statistic: 'Maximum',
+      }),
+      ...ABOVE_ZERO,
+    }),
+    scheduleTargetErrors: new cloudwatch.Alarm(scope, 'ScheduleTargetErrors', {
+      alarmDescription: 'EventBridge Scheduler got errors invoking a zepp-lake function',
+      metric: props.scheduleGroup.metricTargetErrors({ period: Duration.hours(1), statistic: 'Sum' }),
+      ...ABOVE_ZERO,
+    }),
+    webhookSignatureRejected: new cloudwatch.Alarm(scope, 'WebhookSignatureRejected', {
+      alarmDescription: 'webhook calls with a bad Huami-Signature: wrong HUAMI_PUBLIC_KEY, or someone probing the URL',
+      metric: customMetric(METRIC.webhookSignatureRejected, Duration.minutes(15)),
+      ...ABOVE_ZERO,
+    }),
+    webhook5xx: new cloudwatch.Alarm(scope, 'Webhook5xx', {
+      alarmDescription: 'the webhook answered 5xx; the vendor retries, but notifications may be lost',
+      metric: new cloudwatch.Metric({
+        namespace: 'AWS/Lambda',
+        metricName: 'Url5xxCount',
+        dimensionsMap: { FunctionName: props.webhook.functionName },
+        statistic: 'Sum',
+        period: FIVE_MINUTES,
+      }),
+      ...ABOVE_ZERO,
+    }),
+  };
 }

@@ -17,88 +17,104 @@ export interface DashboardProps {
   readonly alarms: readonly cloudwatch.IAlarm[];
 }
 
+const ONE_HOUR = Duration.hours(1);
+
 export class Dashboard extends Construct {
   public readonly dashboard: cloudwatch.Dashboard;
 
   constructor(scope: Construct, id: string, props: DashboardProps) {
     super(scope, id);
-    const hour = Duration.hours(1);
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       defaultInterval: Duration.days(7),
     });
 
-    this.dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Rows written per stream',
-        width: 12,
-        stacked: true,
-        left: [
-          // SEARCH finds every `stream` value the handlers emit, so a new stream shows up without a deploy.
-          new cloudwatch.MathExpression({
-            expression: `SEARCH('{${METRICS_NAMESPACE},service,stream} MetricName="${METRIC.rowsWritten}"', 'Sum', 3600)`,
-            label: '',
-            period: hour,
-          }),
-        ],
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Vendor API calls and retries',
-        width: 12,
-        left: [customMetric(METRIC.apiCalls, hour), customMetric(METRIC.apiRetries, hour)],
-      }),
-    );
-
-    this.dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Function duration (p95)',
-        width: 12,
-        left: Object.entries(props.functions).map(([label, fn]) =>
-          fn.metricDuration({ statistic: 'p95', period: hour, label }),
-        ),
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Syncs, ledger failures, auth failures, people without a clean sync for 2 days',
-        width: 12,
-        left: [customMetric(METRIC.syncSucceeded, hour)],
-        right: [
-          customMetric(METRIC.ledgerFailed, hour),
-          customMetric(METRIC.authFailed, hour),
-          customMetric(METRIC.usersStale, hour, 'Maximum'),
-        ],
-      }),
-    );
-
-    this.dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Sync queue',
-        width: 12,
-        left: [
-          props.queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), label: 'waiting' }),
-          props.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), label: 'oldest age (s)' }),
-        ],
-        right: [
-          props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-            period: Duration.minutes(5),
-            label: 'dead letters',
-          }),
-        ],
-      }),
-      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', width: 12, alarms: [...props.alarms] }),
-    );
-
-    this.dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Sync messages sent and deferred, tokens refreshed',
-        width: 12,
-        left: [customMetric(METRIC.syncMessagesSent, hour), customMetric(METRIC.syncDeferred, hour)],
-        right: [customMetric(METRIC.tokensRefreshed, hour)],
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Webhook: rejected signatures and malformed bodies',
-        width: 12,
-        left: [customMetric(METRIC.webhookSignatureRejected, hour), customMetric(METRIC.webhookMalformed, hour)],
-      }),
-    );
+    const rows = [landingRow(), healthRow(props.functions), queueRow(props), deliveryRow()];
+    for (const row of rows) this.dashboard.addWidgets(...row);
   }
+}
+
+/** Rows written per stream; vendor API calls and retries. */
+function landingRow(): cloudwatch.IWidget[] {
+  return [
+    new cloudwatch.GraphWidget({
+      title: 'Rows written per stream',
+      width: 12,
+      stacked: true,
+      left: [
+        // SEARCH finds every `stream` value the handlers emit, so a new stream shows up without a deploy.
+        new cloudwatch.MathExpression({
+          expression: `SEARCH('{${METRICS_NAMESPACE},service,stream} MetricName="${METRIC.rowsWritten}"', 'Sum', 3600)`,
+          label: '',
+          period: ONE_HOUR,
+        }),
+      ],
+    }),
+    new cloudwatch.GraphWidget({
+      title: 'Vendor API calls and retries',
+      width: 12,
+      left: [customMetric(METRIC.apiCalls, ONE_HOUR), customMetric(METRIC.apiRetries, ONE_HOUR)],
+    }),
+  ];
+}
+
+/** Function durations; syncs and their failures. */
+function healthRow(functions: DashboardProps['functions']): cloudwatch.IWidget[] {
+  return [
+    new cloudwatch.GraphWidget({
+      title: 'Function duration (p95)',
+      width: 12,
+      left: Object.entries(functions).map(([label, fn]) =>
+        fn.metricDuration({ statistic: 'p95', period: ONE_HOUR, label }),
+      ),
+    }),
+    new cloudwatch.GraphWidget({
+      title: 'Syncs, ledger failures, auth failures, people without a clean sync for 2 days',
+      width: 12,
+      left: [customMetric(METRIC.syncSucceeded, ONE_HOUR)],
+      right: [
+        customMetric(METRIC.ledgerFailed, ONE_HOUR),
+        customMetric(METRIC.authFailed, ONE_HOUR),
+        customMetric(METRIC.usersStale, ONE_HOUR, 'Maximum'),
+      ],
+    }),
+  ];
+}
+
+/** The sync queue and its dead letters; every alarm's state. */
+function queueRow(props: DashboardProps): cloudwatch.IWidget[] {
+  return [
+    new cloudwatch.GraphWidget({
+      title: 'Sync queue',
+      width: 12,
+      left: [
+        props.queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), label: 'waiting' }),
+        props.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), label: 'oldest age (s)' }),
+      ],
+      right: [
+        props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(5),
+          label: 'dead letters',
+        }),
+      ],
+    }),
+    new cloudwatch.AlarmStatusWidget({ title: 'Alarms', width: 12, alarms: [...props.alarms] }),
+  ];
+}
+
+/** What the dispatcher and token refresher did; what the webhook refused. */
+function deliveryRow(): cloudwatch.IWidget[] {
+  return [
+    new cloudwatch.GraphWidget({
+      title: 'Sync messages sent and deferred, tokens refreshed',
+      width: 12,
+      left: [customMetric(METRIC.syncMessagesSent, ONE_HOUR), customMetric(METRIC.syncDeferred, ONE_HOUR)],
+      right: [customMetric(METRIC.tokensRefreshed, ONE_HOUR)],
+    }),
+    new cloudwatch.GraphWidget({
+      title: 'Webhook: rejected signatures and malformed bodies',
+      width: 12,
+      left: [customMetric(METRIC.webhookSignatureRejected, ONE_HOUR), customMetric(METRIC.webhookMalformed, ONE_HOUR)],
+    }),
+  ];
 }

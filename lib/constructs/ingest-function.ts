@@ -114,27 +114,7 @@ export class IngestFunction extends Construct {
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
       },
-      bundling: {
-        format: nodejs.OutputFormat.ESM,
-        target: 'node22',
-        minify: true,
-        sourceMap: true,
-        // The SDK clients each handler uses are bundled, tree-shaken and minified with it: the runtime's own SDK
-        // is a full copy of every package loaded from its layer at init, which cost ~300 ms of each cold start
-        // (docs/decisions/0014-parquet-writer.md, "bundles"). Nothing is left external.
-        bundleAwsSDK: true,
-        externalModules: [],
-        // The source map names the bundled files without embedding them: the deployed package stays small.
-        sourcesContent: false,
-        mainFields: ['module', 'main'],
-        banner: ESM_CJS_SHIM,
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          afterBundling: (inputDir: string, outputDir: string) =>
-            props.usesParquet ? [`cp "${inputDir}/${PARQUET_WASM_PATH}" "${outputDir}/parquet_wasm_bg.wasm"`] : [],
-        },
-      },
+      bundling: bundlingOptions(props.usesParquet === true),
     });
 
     acknowledgeWildcards(this.role, [
@@ -150,4 +130,29 @@ export class IngestFunction extends Construct {
         'Node.js 22 is the runtime the project is built and tested for (design.md); move to the next LTS together with the local test runtime',
     });
   }
+}
+
+/** One ESM file per handler with everything in it; `usesParquet` also ships parquet-wasm's binary beside it. */
+function bundlingOptions(usesParquet: boolean): nodejs.BundlingOptions {
+  return {
+    format: nodejs.OutputFormat.ESM,
+    target: 'node22',
+    minify: true,
+    sourceMap: true,
+    // The SDK clients each handler uses are bundled, tree-shaken and minified with it: the runtime's own SDK
+    // is a full copy of every package loaded from its layer at init, which cost ~300 ms of each cold start
+    // (docs/decisions/0014-parquet-writer.md, "bundles"). Nothing is left external.
+    bundleAwsSDK: true,
+    externalModules: [],
+    // The source map names the bundled files without embedding them: the deployed package stays small.
+    sourcesContent: false,
+    mainFields: ['module', 'main'],
+    banner: ESM_CJS_SHIM,
+    commandHooks: {
+      beforeBundling: () => [],
+      beforeInstall: () => [],
+      afterBundling: (inputDir: string, outputDir: string) =>
+        usesParquet ? [`cp "${inputDir}/${PARQUET_WASM_PATH}" "${outputDir}/parquet_wasm_bg.wasm"`] : [],
+    },
+  };
 }

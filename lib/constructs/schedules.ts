@@ -56,21 +56,7 @@ export class Schedules extends Construct {
       retentionPeriod: Duration.days(14),
     });
 
-    // One role for both targets, made here so that it can be granted the dead-letter queue's KMS key: the role
-    // LambdaInvoke would create gets sqs:SendMessage only, and a KMS-encrypted queue refuses a sender that cannot
-    // use the key, so a failed invocation would be lost instead of parked. Trusted only by this account's
-    // scheduler, for this schedule group (the confused-deputy conditions the generated role carries).
-    this.role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: {
-          StringEquals: {
-            'aws:SourceAccount': Stack.of(this).account,
-            'aws:SourceArn': this.group.scheduleGroupArn,
-          },
-        },
-      }),
-      description: 'zepp-lake: EventBridge Scheduler invokes the dispatcher and the token refresher',
-    });
+    this.role = this.schedulerRole();
     this.deadLetterQueue.grantSendMessages(this.role);
     const retry = {
       deadLetterQueue: this.deadLetterQueue,
@@ -99,6 +85,24 @@ export class Schedules extends Construct {
         input: scheduler.ScheduleTargetInput.fromObject(SCHEDULE_INPUT.tokenRefresh),
         ...retry,
       }),
+    });
+  }
+
+  private schedulerRole(): iam.Role {
+    // One role for both targets, made here so that it can be granted the dead-letter queue's KMS key: the role
+    // LambdaInvoke would create gets sqs:SendMessage only, and a KMS-encrypted queue refuses a sender that cannot
+    // use the key, so a failed invocation would be lost instead of parked. Trusted only by this account's
+    // scheduler, for this schedule group (the confused-deputy conditions the generated role carries).
+    return new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: {
+          StringEquals: {
+            'aws:SourceAccount': Stack.of(this).account,
+            'aws:SourceArn': this.group.scheduleGroupArn,
+          },
+        },
+      }),
+      description: 'zepp-lake: EventBridge Scheduler invokes the dispatcher and the token refresher',
     });
   }
 }

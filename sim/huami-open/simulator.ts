@@ -33,7 +33,7 @@
 // Files: types.ts (the shapes above), model.ts (the seeded days), data-endpoints.ts, sport-detail.ts, segments.ts
 // (pauses and laps), oauth.ts, notifications.ts, ground-truth.ts, http.ts; this file wires them to one server.
 
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { addDays, eachDay } from '../../lambdas/core/time.ts';
 import { dataAnswer } from './data-endpoints.ts';
@@ -220,13 +220,35 @@ export async function startHuamiOpenSimulator(options: HuamiOpenSimOptions = {})
   const server = createServer(handle({ oauth, faults, days, userById }, requests));
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
-  return {
+  return simulatorHandle({
     url: `http://127.0.0.1:${port}`,
     users,
     clientId,
     clientSecret,
-    publicKeyPem: notifier.publicKeyPem,
     requests,
+    routes: { oauth, faults, days, userById },
+    notifier,
+    server,
+  });
+}
+
+/** What a running simulator is made of, for the handle the tests hold. */
+interface SimulatorParts extends Pick<HuamiOpenSimulator, 'url' | 'users' | 'clientId' | 'clientSecret' | 'requests'> {
+  routes: Routes;
+  notifier: Notifier;
+  server: Server;
+}
+
+function simulatorHandle(parts: SimulatorParts): HuamiOpenSimulator {
+  const { users, notifier, server } = parts;
+  const { oauth, faults, days, userById } = parts.routes;
+  return {
+    url: parts.url,
+    users,
+    clientId: parts.clientId,
+    clientSecret: parts.clientSecret,
+    publicKeyPem: notifier.publicKeyPem,
+    requests: parts.requests,
     mintedSecrets: () => oauth.mintedSecrets(),
     authorize(userId, params) {
       if (!userById.has(userId)) throw new Error(`unknown simulated user ${userId}`);

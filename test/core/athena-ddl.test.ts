@@ -4,7 +4,7 @@ import { join } from 'node:path';
 // The Hive parser alone: the package root loads all eight ANTLR grammars, which makes the import ~5x slower.
 import { HiveSQL } from 'dt-sql-parser/dist/parser/hive/index.js';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ddlFiles, generateDdlFiles } from '../../lambdas/cli/generate-ddl.ts';
+import { ddlFiles, generateDdlFiles, streamsTableMarkdown, withStreamsTable } from '../../lambdas/cli/generate-ddl.ts';
 import {
   generateTableDdl,
   generateTableDdlFile,
@@ -13,6 +13,7 @@ import {
   partitionProjectionOf,
 } from '../../lambdas/core/athena-ddl.ts';
 import { TABLE_NAMES, TABLES } from '../../lambdas/core/schema-registry.ts';
+import { STREAM_TABLES, STREAMS } from '../../lambdas/core/streams.ts';
 
 const TABLES_DIR = new URL('../../athena/tables/', import.meta.url);
 
@@ -52,6 +53,27 @@ describe('generateDdlFiles', () => {
     for (const table of TABLE_NAMES) {
       expect(readFileSync(join(dir, `${table}.sql`), 'utf8')).toBe(generateTableDdlFile(TABLES[table]));
     }
+  });
+});
+
+describe('the streams table of docs/architecture.md', () => {
+  it('equals what core/streams.ts and the source registry generate', () => {
+    const checkedIn = readFileSync(new URL('../../docs/architecture.md', import.meta.url), 'utf8');
+    expect(
+      withStreamsTable(checkedIn) === checkedIn,
+      'the streams table of docs/architecture.md is stale: run `npm run gen:athena` and commit the result',
+    ).toBe(true);
+  });
+
+  it('has a row per stream naming its tables, and replaces only what stands between the markers', () => {
+    const table = streamsTableMarkdown();
+    for (const s of STREAMS) {
+      const row = table.split('\n').find((line) => line.startsWith(`| \`${s}\` |`));
+      for (const t of STREAM_TABLES[s]) expect(row, s).toContain(`\`${t}\``);
+    }
+    const doc = 'before\n<!-- streams:begin note -->\n| stale |\n<!-- streams:end -->\nafter\n';
+    expect(withStreamsTable(doc)).toBe(`before\n<!-- streams:begin note -->\n${table}<!-- streams:end -->\nafter\n`);
+    expect(() => withStreamsTable('no markers')).toThrow(/streams:begin/);
   });
 });
 

@@ -38,7 +38,7 @@ describe('zepp-lake sync --backend aws', () => {
     home = await mkdtemp(join(tmpdir(), 'zepp-lake-aws-cli-'));
     rt = openAwsRuntime({ bucket, table, home });
     const u = sim.users[0]!;
-    await loginZepp(rt, u.email, u.password, sim.url, FAST_HTTP);
+    await loginZepp(rt, { email: u.email, password: u.password, host: sim.url, http: FAST_HTTP });
   });
   afterAll(async () => {
     await sim?.close();

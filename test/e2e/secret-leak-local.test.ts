@@ -191,7 +191,7 @@ describe('secret leaks in local mode', () => {
 
       // Throttled login (429 on the token exchange, with its retries).
       const throttledLogin = await inProcess('throttled login', () =>
-        loginZepp(rt, specA.email, passwordA, throttled.url, FAST_HTTP),
+        loginZepp(rt, { email: specA.email, password: passwordA, host: throttled.url, http: FAST_HTTP }),
       );
       expect(throttledLogin.error).toBeInstanceOf(Error);
       expect(throttled.stats().faults['login-429']).toBeGreaterThan(0);

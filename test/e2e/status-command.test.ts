@@ -299,7 +299,7 @@ describe('zepp-lake status --backend aws', () => {
     dir = await tempRuntime();
     rt = openAwsRuntime({ bucket, table, home: dir.homeDir });
     const u = sim.users[0]!;
-    await loginZepp(rt, u.email, u.password, sim.url, FAST_HTTP);
+    await loginZepp(rt, { email: u.email, password: u.password, host: sim.url, http: FAST_HTTP });
     sim.setFaults('500:2');
     await syncUsers(rt, { from: FROM, quiet: true, streams: 'band', http: { ...FAST_HTTP, maxRetries: 0 } });
     sim.setFaults('');

@@ -81,7 +81,8 @@ describe('secret leaks in the Lambda handlers', () => {
     logger.setLogLevel('DEBUG');
     rt = testRuntime(Date.now);
 
-    for (const u of zepp.users) await loginZepp(cliRuntimeOver(rt), u.email, u.password, zepp.url, FAST_HTTP);
+    for (const u of zepp.users)
+      await loginZepp(cliRuntimeOver(rt), { email: u.email, password: u.password, host: zepp.url, http: FAST_HTTP });
     // gone: logged out elsewhere, which revokes its login token and its app tokens.
     const gone = (await rt.tokens.get(goneId))!;
     const logout = await fetch(`${zepp.url}/v1/client/logout`, {

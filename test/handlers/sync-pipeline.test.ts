@@ -63,7 +63,8 @@ describe('dispatcher -> queue -> sync worker, against the stand-ins', () => {
     sim = await startSimulator({ today: TODAY, users: specs, loginThrottle: false });
     handlers = await import('./handler-modules.ts');
     rt = testRuntime(clock);
-    for (const u of sim.users) await loginZepp(cliRuntimeOver(rt), u.email, u.password, sim.url, FAST_HTTP);
+    for (const u of sim.users)
+      await loginZepp(cliRuntimeOver(rt), { email: u.email, password: u.password, host: sim.url, http: FAST_HTTP });
     mirrorDir = await mkdtemp(join(tmpdir(), 'zepp-lake-mirror-'));
   });
   afterAll(async () => {
@@ -98,7 +99,8 @@ describe('dispatcher -> queue -> sync worker, against the stand-ins', () => {
     // The same people synced in local mode give the same rows, table by table, as DuckDB reads them.
     const local = await tempRuntime();
     try {
-      for (const u of sim.users) await loginZepp(local, u.email, u.password, sim.url, FAST_HTTP);
+      for (const u of sim.users)
+        await loginZepp(local, { email: u.email, password: u.password, host: sim.url, http: FAST_HTTP });
       await syncUsers(local, { quiet: true, clock, http: FAST_HTTP });
       expect(await mirrorTables(rt.store, mirrorDir)).toBeGreaterThan(0);
       const awsLake = await lakeFingerprint(mirrorDir, userIds);

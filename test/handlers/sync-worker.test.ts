@@ -55,7 +55,8 @@ describe('sync worker', () => {
     sim = await startSimulator({ today: TODAY, users: specs, loginThrottle: false });
     handlers = await import('./handler-modules.ts');
     rt = testRuntime(clock);
-    for (const u of sim.users) await loginZepp(cliRuntimeOver(rt), u.email, u.password, sim.url, FAST_HTTP);
+    for (const u of sim.users)
+      await loginZepp(cliRuntimeOver(rt), { email: u.email, password: u.password, host: sim.url, http: FAST_HTTP });
   });
   afterAll(async () => {
     await sim?.close();

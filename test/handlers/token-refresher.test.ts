@@ -53,7 +53,8 @@ describe('token refresher', () => {
     huami = await startHuamiOpenSimulator({ seed: 5, today: TODAY, days: 3, users: 1 });
     handlers = await import('./handler-modules.ts');
     rt = testRuntime(() => NOW);
-    for (const u of zepp.users) await loginZepp(cliRuntimeOver(rt), u.email, u.password, zepp.url, FAST_HTTP);
+    for (const u of zepp.users)
+      await loginZepp(cliRuntimeOver(rt), { email: u.email, password: u.password, host: zepp.url, http: FAST_HTTP });
     const age = async (userId: string, days: number, extra: Partial<UserTokens> = {}) => {
       const t = (await rt.tokens.get(userId))!;
       await rt.tokens.put(userId, { ...t, appTokenIssuedAt: NOW - days * DAY, ...extra });

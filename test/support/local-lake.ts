@@ -30,7 +30,7 @@ export async function tempRuntime(): Promise<Runtime & { cleanup(): Promise<void
 export async function loginAll(rt: Runtime, sim: Simulator, userIds?: string[]): Promise<void> {
   for (const u of sim.users) {
     if (userIds && !userIds.includes(u.userId)) continue;
-    await loginZepp(rt, u.email, u.password, sim.url, FAST_HTTP);
+    await loginZepp(rt, { email: u.email, password: u.password, host: sim.url, http: FAST_HTTP });
   }
 }
 

@@ -17,7 +17,7 @@ export function registerLoginCommand(program: Command, wiring: CliWiring): Comma
       const email = o.email as string | undefined;
       if (!email) throw new CliError('no e-mail: pass --email or set ZEPP_LAKE_EMAIL');
       const password = wiring.config.password ?? (await wiring.promptHidden('Zepp password: '));
-      const user = await loginZepp(rt, email, password, o.host as string | undefined);
+      const user = await loginZepp(rt, { email, password, host: o.host as string | undefined });
       console.log(`logged in: user ${user.userId}; tokens stored in ${rt.homeDir}/tokens.json (mode 0600)`);
     });
 }

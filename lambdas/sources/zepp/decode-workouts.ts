@@ -299,31 +299,48 @@ function detailData(detail: unknown): JsonObject {
  */
 export function decodeWorkoutDetail(detail: unknown, summaryItem: unknown | undefined, ctx: DecodeContext): TableRows {
   const data = detailData(detail);
-  const trackid =
-    data.trackid !== undefined && data.trackid !== null && data.trackid !== ''
-      ? parseTrackid(data.trackid, 'trackid')
-      : isObject(summaryItem)
-        ? parseTrackid(summaryItem.trackid, 'summary.trackid')
-        : parseTrackid(undefined, 'trackid');
+  const trackid = detailTrackid(data, summaryItem);
   const workout = summaryItem === undefined ? undefined : decodeWorkoutItem(summaryItem, ctx, 'summary.');
   if (workout && workout.trackid !== trackid) {
     throw new MalformedPayloadError('summary.trackid', `is ${workout.trackid}, the detail is ${trackid}`);
   }
   const { tz, localDate } = workoutTz(ctx, trackid * 1000, 'trackid');
+  const segment: WorkoutSegmentBase = {
+    user_id: ctx.userId,
+    local_date: localDate,
+    tz_offset_s: tz,
+    trackid,
+    source: ctx.source,
+  };
+  const rows: TableRows = { workout_sample: sampleRows(data, segment) };
+  if (workout) rows.workout = [workout];
+  const pauses = decodePauseRows(data.pause, 'pause', segment);
+  if (pauses.length > 0) rows.workout_pause = pauses;
+  const laps = decodeLapRows(data.lap, 'lap', segment);
+  if (laps.length > 0) rows.workout_lap = laps;
+  return assertRowsFit(rows);
+}
 
+function detailTrackid(data: JsonObject, summaryItem: unknown | undefined): number {
+  if (data.trackid !== undefined && data.trackid !== null && data.trackid !== '') {
+    return parseTrackid(data.trackid, 'trackid');
+  }
+  return isObject(summaryItem)
+    ? parseTrackid(summaryItem.trackid, 'summary.trackid')
+    : parseTrackid(undefined, 'trackid');
+}
+
+/** Every series merged by second, in time order; a column no series fills in that second stays null. */
+function sampleRows(data: JsonObject, segment: WorkoutSegmentBase): Row[] {
+  const { source, ...keys } = segment;
+  const trackid = segment.trackid;
   const bySecond = new Map<number, Row>();
   const at = (t: number): Row => {
     let row = bySecond.get(t);
     if (!row) {
-      row = {
-        user_id: ctx.userId,
-        local_date: localDate,
-        tz_offset_s: tz,
-        trackid,
-        ts: t * 1000,
-      };
+      row = { ...keys, ts: t * 1000 };
       for (const c of SAMPLE_COLUMNS) row[c] = null;
-      row.source = ctx.source;
+      row.source = source;
       bySecond.set(t, row);
     }
     return row;
@@ -344,20 +361,5 @@ export function decodeWorkoutDetail(detail: unknown, summaryItem: unknown | unde
   }
   for (const s of decodeSpeedSeries(data.speed, trackid)) at(s.t).speed = s.mps;
   for (const s of decodePressureSeries(data.air_pressure_altitude, trackid)) at(s.t).pressure_pa = s.pa;
-
-  const samples = [...bySecond.values()].sort((a, b) => (a.ts as number) - (b.ts as number));
-  const rows: TableRows = { workout_sample: samples };
-  if (workout) rows.workout = [workout];
-  const segment: WorkoutSegmentBase = {
-    user_id: ctx.userId,
-    local_date: localDate,
-    tz_offset_s: tz,
-    trackid,
-    source: ctx.source,
-  };
-  const pauses = decodePauseRows(data.pause, 'pause', segment);
-  if (pauses.length > 0) rows.workout_pause = pauses;
-  const laps = decodeLapRows(data.lap, 'lap', segment);
-  if (laps.length > 0) rows.workout_lap = laps;
-  return assertRowsFit(rows);
+  return [...bySecond.values()].sort((a, b) => (a.ts as number) - (b.ts as number));
 }
