@@ -19,10 +19,11 @@ import { planWebhookMessages } from '../core/sync-message.ts';
 import { lambdaWiring, type WebhookServices, webhookServices } from '../runtime/aws.ts';
 import { logger } from '../runtime/logger.ts';
 import { countMetric, METRIC, metrics } from '../runtime/metrics.ts';
+import { onFirstUse } from '../runtime/on-first-use.ts';
 import { tracingMiddlewares } from '../runtime/tracing.ts';
 import { notificationHash } from '../sources/huami-open/webhook.ts';
 import { handleWebhookRequest } from '../sources/huami-open/webhook-flow.ts';
-import { NotificationOnce } from '../stores/notification-once.ts';
+import type { NotificationOnce } from '../stores/notification-once.ts';
 
 export const WEBHOOK_REJECTS_PREFIX = 'raw/webhook-rejects/';
 
@@ -49,12 +50,19 @@ function enqueueFor(rt: Pick<WebhookServices, 'state' | 'queue'>) {
   };
 }
 
-export function createWebhookHandler(rt: WebhookServices) {
-  const notifications = new NotificationOnce({
-    client: rt.dynamodb,
-    tableName: rt.config.stateTable,
-    enqueue: enqueueFor(rt),
+/**
+ * The notification records, built on the first signed notification: Powertools idempotency and its DynamoDB
+ * persistence layer (with the DynamoDB client) are loaded then, not at cold start, and kept for the container.
+ */
+function notificationsOnFirstUse(rt: WebhookServices): () => Promise<NotificationOnce> {
+  return onFirstUse(async () => {
+    const [{ NotificationOnce }, client] = await Promise.all([import('../stores/notification-once.ts'), rt.dynamodb()]);
+    return new NotificationOnce({ client, tableName: rt.config.stateTable, enqueue: enqueueFor(rt) });
   });
+}
+
+export function createWebhookHandler(rt: WebhookServices) {
+  const notifications = notificationsOnFirstUse(rt);
   return middy<LambdaFunctionURLEvent, APIGatewayProxyStructuredResultV2>()
     .use(tracingMiddlewares(rt.tracing))
     .use(injectLambdaContext(logger, { resetKeys: true }))
@@ -67,7 +75,7 @@ export function createWebhookHandler(rt: WebhookServices) {
         { rawBody, headers: event.headers ?? {} },
         {
           publicKeyPem: rt.config.huamiPublicKey,
-          queueOnce: (h, plan) => notifications.queueOnce(h, plan, context),
+          queueOnce: async (h, plan) => (await notifications()).queueOnce(h, plan, context),
           keepMalformed: async (body) => {
             countMetric(METRIC.webhookMalformed);
             await rt.store.put(`${WEBHOOK_REJECTS_PREFIX}${hash}.json`, body, { contentType: 'application/json' });
