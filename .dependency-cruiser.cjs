@@ -37,9 +37,6 @@ const KNOWN = {
   // Issue 16 stage B (item 2, one decode path): the Huami series and events formats that both APIs send move to a
   // module both vendors may import; today huami-open's decoder calls the zepp folder's series and events decoders.
   sharedHuamiFormats: ['^lambdas/sources/huami-open/decode-(sports|pai-events)\\.ts$'],
-  // Issue 16 stage B (items 3 and 4): the sync worker's retry policy and the queue's message attribute move to
-  // the engine / runtime; today the handler reads the attribute name from the SQS store.
-  syncWorkerQueue: ['^lambdas/handlers/sync-worker\\.ts$'],
   // Issue 16 stage B (item 4): the lock-timeout advice reads the lock error from the runtime.
   cliErrorAdvice: ['^lambdas/cli/error-advice\\.ts$'],
 };
@@ -107,7 +104,7 @@ module.exports = {
       severity: 'error',
       from: {
         path: '^lambdas/(handlers|cli)/',
-        pathNot: known(KNOWN.cliUsesQueryStores, KNOWN.cliErrorAdvice, KNOWN.syncWorkerQueue, KNOWN.webhookOnceStore),
+        pathNot: known(KNOWN.cliUsesQueryStores, KNOWN.cliErrorAdvice, KNOWN.webhookOnceStore),
       },
       to: { path: '^lambdas/stores/' },
     },

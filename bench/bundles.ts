@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
+import { nodeBuiltinAliases } from '../lib/constructs/node-builtins.ts';
 import { fmtBytes, fmtMs, median } from './measure.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -42,6 +43,7 @@ async function shimDrift(): Promise<string[]> {
     'externalModules: []',
     'sourcesContent: false',
     'OutputFormat.ESM',
+    'esbuildArgs: nodeBuiltinEsbuildArgs(REPO_ROOT)',
   ];
   for (const setting of settings) {
     if (!source.includes(setting)) problems.push(`bundling setting not found: ${setting}`);
@@ -184,6 +186,8 @@ async function bundle(work: string, entry: string, name: string): Promise<BuiltB
     external: [],
     mainFields: ['module', 'main'],
     banner: { js: SHIM_LINES.join(' ') },
+    // ingest-function.ts's esbuildArgs: the built-ins through their shims.
+    alias: nodeBuiltinAliases(REPO_ROOT),
     logLevel: 'silent',
   });
   // As ingest-function.ts does for `usesParquet` functions: the .wasm goes only where the bundle loads it.

@@ -411,7 +411,7 @@ export async function openQueueWorld(run: ChaosRun): Promise<QueueWorld> {
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   });
   const rt: LambdaRuntime = {
-    dynamodb,
+    dynamodb: async () => dynamodb,
     config: {
       lakeBucket: run.rt.bucket,
       stateTable: run.rt.table,

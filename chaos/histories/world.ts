@@ -110,7 +110,7 @@ export async function openWorld(opts: WorldOptions): Promise<World> {
     const someone = vendor.people[0]?.id ?? 'x';
     const secretPrefix = (rt.tokens as SecretsManagerTokenStore).secretName(someone).slice(0, -someone.length);
     const lambda: LambdaRuntime = {
-      dynamodb,
+      dynamodb: async () => dynamodb,
       config: {
         lakeBucket: rt.bucket,
         stateTable: rt.table,

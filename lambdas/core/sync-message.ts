@@ -36,6 +36,12 @@ export interface SyncMessage {
   reason: SyncReason;
 }
 
+/**
+ * The SQS message attribute that carries a planned message's id (its `syncId`), so the worker logs and counts the
+ * same id the planner gave it, whatever id SQS assigns.
+ */
+export const SYNC_ID_ATTRIBUTE = 'syncId';
+
 export interface PlannedMessage {
   id: string;
   message: SyncMessage;

@@ -12,7 +12,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { parseSyncMessage, type SyncMessage } from '../core/sync-message.ts';
+import { parseSyncMessage, SYNC_ID_ATTRIBUTE, type SyncMessage } from '../core/sync-message.ts';
 import {
   decideFailure,
   decideOutcome,
@@ -30,7 +30,6 @@ import { countMetric, METRIC, metrics, recordSyncReport } from '../runtime/metri
 import { tracingMiddlewares } from '../runtime/tracing.ts';
 import type { HttpOptions } from '../sources/http.ts';
 import { openSource } from '../sources/registry.ts';
-import { SYNC_ID_ATTRIBUTE } from '../stores/sqs-queue.ts';
 
 export { PoisonMessageError, TransientSyncError } from '../engine/retry-policy.ts';
 

@@ -15,14 +15,16 @@ import middy from '@middy/core';
 import type { APIGatewayProxyStructuredResultV2, Context, LambdaFunctionURLEvent } from 'aws-lambda';
 import { redact } from '../core/errors.ts';
 import type { NotificationSyncPlan } from '../core/notification.ts';
+import type { StateStore } from '../core/ports.ts';
 import { planWebhookMessages } from '../core/sync-message.ts';
 import { lambdaWiring, type WebhookServices, webhookServices } from '../runtime/aws.ts';
 import { logger } from '../runtime/logger.ts';
 import { countMetric, METRIC, metrics } from '../runtime/metrics.ts';
+import { onFirstUse } from '../runtime/on-first-use.ts';
 import { tracingMiddlewares } from '../runtime/tracing.ts';
 import { notificationHash } from '../sources/huami-open/webhook.ts';
 import { handleWebhookRequest } from '../sources/huami-open/webhook-flow.ts';
-import { NotificationOnce } from '../stores/notification-once.ts';
+import type { NotificationOnce } from '../stores/notification-once.ts';
 
 export const WEBHOOK_REJECTS_PREFIX = 'raw/webhook-rejects/';
 
@@ -35,11 +37,25 @@ function rawBodyOf(event: LambdaFunctionURLEvent): Uint8Array {
   return event.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
 }
 
+/**
+ * The user records read ahead, by notification hash: the read of a notification's user starts before its
+ * idempotency record is put, so the two DynamoDB round trips overlap instead of adding up (a replay then reads a
+ * user it does not need: one read, no extra wait).
+ */
+type UserReadsAhead = Map<string, ReturnType<StateStore['getUser']>>;
+
+function readUserAhead(rt: Pick<WebhookServices, 'state'>, ahead: UserReadsAhead, hash: string, userId: string) {
+  const read = rt.state.getUser(userId);
+  // A read that fails for a replay is never awaited; enqueue, when it runs, awaits it and sees the failure.
+  read.catch(() => undefined);
+  ahead.set(hash, read);
+}
+
 /** The messages of a notification for a user this deployment syncs; nothing for anyone else. */
-function enqueueFor(rt: Pick<WebhookServices, 'state' | 'queue'>) {
+function enqueueFor(rt: Pick<WebhookServices, 'state' | 'queue'>, ahead: UserReadsAhead) {
   return async (hash: string, plan: NotificationSyncPlan): Promise<void> => {
     logger.appendKeys({ userId: plan.userId, stream: plan.streams.join(',') });
-    const user = await rt.state.getUser(plan.userId);
+    const user = await (ahead.get(hash) ?? rt.state.getUser(plan.userId));
     if (!user?.enabled) {
       logger.warn('notification for a user this deployment does not sync');
       return;
@@ -49,12 +65,20 @@ function enqueueFor(rt: Pick<WebhookServices, 'state' | 'queue'>) {
   };
 }
 
-export function createWebhookHandler(rt: WebhookServices) {
-  const notifications = new NotificationOnce({
-    client: rt.dynamodb,
-    tableName: rt.config.stateTable,
-    enqueue: enqueueFor(rt),
+/**
+ * The notification records, built on the first signed notification: Powertools idempotency and its DynamoDB
+ * persistence layer (with the DynamoDB client) are loaded then, not at cold start, and kept for the container.
+ */
+function notificationsOnFirstUse(rt: WebhookServices, ahead: UserReadsAhead): () => Promise<NotificationOnce> {
+  return onFirstUse(async () => {
+    const [{ NotificationOnce }, client] = await Promise.all([import('../stores/notification-once.ts'), rt.dynamodb()]);
+    return new NotificationOnce({ client, tableName: rt.config.stateTable, enqueue: enqueueFor(rt, ahead) });
   });
+}
+
+export function createWebhookHandler(rt: WebhookServices) {
+  const ahead: UserReadsAhead = new Map();
+  const notifications = notificationsOnFirstUse(rt, ahead);
   return middy<LambdaFunctionURLEvent, APIGatewayProxyStructuredResultV2>()
     .use(tracingMiddlewares(rt.tracing))
     .use(injectLambdaContext(logger, { resetKeys: true }))
@@ -67,7 +91,14 @@ export function createWebhookHandler(rt: WebhookServices) {
         { rawBody, headers: event.headers ?? {} },
         {
           publicKeyPem: rt.config.huamiPublicKey,
-          queueOnce: (h, plan) => notifications.queueOnce(h, plan, context),
+          queueOnce: async (h, plan) => {
+            readUserAhead(rt, ahead, h, plan.userId);
+            try {
+              return await (await notifications()).queueOnce(h, plan, context);
+            } finally {
+              ahead.delete(h);
+            }
+          },
           keepMalformed: async (body) => {
             countMetric(METRIC.webhookMalformed);
             await rt.store.put(`${WEBHOOK_REJECTS_PREFIX}${hash}.json`, body, { contentType: 'application/json' });

@@ -1,33 +1,38 @@
 // The Lambda side's AWS wiring without the Parquet codec: the configuration, the SDK clients and the adapters over
-// them, built once per execution environment by the handler module that imports this (at module scope, after
-// `lambdaWiring()` has read the configuration and, when tracing is on, loaded the tracer).
-// Each handler calls its own wiring function and so builds only the clients it uses: esbuild then leaves the
-// others out of its bundle (a `new SecretsManagerClient()` inside a function every handler calls cannot be
-// tree-shaken, which is why one `createLambdaServices` for all made every bundle carry every client).
+// them, built once per execution environment. The handler module calls its wiring function at module scope (after
+// `lambdaWiring()` has read the configuration and, when tracing is on, loaded the tracer), but every client is
+// built on first use: each lives in a module of its own (aws-dynamodb.ts, aws-sqs.ts, aws-secrets.ts,
+// aws-s3.ts) loaded with import(), so a cold import evaluates no SDK client at all and an invocation evaluates
+// only the ones it reaches (on-first-use.ts says why).
+// Each handler calls its own wiring function and so reaches only the clients it uses: esbuild then leaves the
+// others out of its bundle (a client built inside a function every handler calls cannot be tree-shaken, which is
+// why one `createLambdaServices` for all made every bundle carry every client).
 // Functions that read or write Parquet (sync worker, replay) wire through aws-parquet.ts, which adds the codec.
 //
 // SDK v3 reads AWS_ENDPOINT_URL_S3 / _DYNAMODB / _SECRETS_MANAGER / _SQS, so the same code runs against the local
 // stand-ins in the tests.
 
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ObjectStore, StateStore, TokenStore } from '../core/ports.ts';
-import { DynamoStateStore } from '../stores/dynamo-state.ts';
-import { SecretsManagerTokenStore } from '../stores/secrets-tokens.ts';
-import { SqsSyncQueue } from '../stores/sqs-queue.ts';
+import type { SqsSyncQueue } from '../stores/sqs-queue.ts';
 import { type LambdaConfig, loadConfig } from './config.ts';
-import { type LambdaTracing, loadTracing, traced } from './tracing.ts';
+import { deferredAdapter, type MethodNames, onFirstUse } from './on-first-use.ts';
+import { type LambdaTracing, loadTracing } from './tracing.ts';
+
+/** What the handlers ask of the sync queue (an SqsSyncQueue, built on first use). */
+export type SyncQueue = Pick<SqsSyncQueue, 'send' | 'retryLater'>;
 
 export interface LambdaServices {
   config: LambdaConfig;
-  /** The plain DynamoDB client under `state`, for Powertools idempotency (the webhook's notification records). */
-  dynamodb: DynamoDBClient;
+  /**
+   * The plain DynamoDB client under `state`, for Powertools idempotency (the webhook's notification records):
+   * built on the first call, once, and shared with `state`.
+   */
+  dynamodb: () => Promise<DynamoDBClient>;
   store: ObjectStore;
   state: StateStore;
   tokens: TokenStore;
-  queue: SqsSyncQueue;
+  queue: SyncQueue;
   clock: () => number;
   /** X-Ray tracing when it is on: the handler adds its middleware (the clients above are wrapped already). */
   tracing?: LambdaTracing;
@@ -50,48 +55,59 @@ function tracingOf(w: LambdaWiring): Pick<LambdaServices, 'tracing'> {
   return w.tracing ? { tracing: w.tracing } : {};
 }
 
-/**
- * The lake, with its S3 client built on first use (aws-s3.ts, loaded with import()): a cold start evaluates the
- * S3 client, the largest of the SDK clients, only in the invocation that reads or writes the lake.
- */
+const OBJECT_STORE_METHODS: MethodNames<ObjectStore> = { get: true, put: true, list: true, delete: true };
+const STATE_STORE_METHODS: MethodNames<StateStore> = {
+  getUser: true,
+  putUser: true,
+  deleteUser: true,
+  listUsers: true,
+  getCursor: true,
+  advanceCursor: true,
+  acquireLease: true,
+  releaseLease: true,
+  putLedger: true,
+  listLedger: true,
+};
+const TOKEN_STORE_METHODS: MethodNames<TokenStore> = {
+  get: true,
+  put: true,
+  delete: true,
+  list: true,
+  getCurrent: true,
+  putIfCurrent: true,
+};
+const SYNC_QUEUE_METHODS: MethodNames<SyncQueue> = { send: true, retryLater: true };
+
+/** The lake; its S3 client, the largest of the SDK clients, is built on the first read or write (aws-s3.ts). */
 export function objectStore(w: LambdaWiring): ObjectStore {
-  let store: Promise<ObjectStore> | undefined;
-  const open = (): Promise<ObjectStore> => {
-    store ??= import('./aws-s3.ts')
-      .then((m) => m.s3ObjectStore(w))
-      .catch((err: unknown) => {
-        store = undefined;
-        throw err;
-      });
-    return store;
-  };
-  return {
-    get: async (key) => (await open()).get(key),
-    put: async (key, body, options) => (await open()).put(key, body, options),
-    list: async (prefix) => (await open()).list(prefix),
-    delete: async (keys) => (await open()).delete(keys),
-  };
+  const open = onFirstUse(async () => (await import('./aws-s3.ts')).s3ObjectStore(w));
+  return deferredAdapter(open, OBJECT_STORE_METHODS);
 }
 
-export function dynamodbClient(w: LambdaWiring): DynamoDBClient {
-  return traced(w.tracing, new DynamoDBClient({}));
+/** The (traced) DynamoDB client, built on the first call and then shared by everyone handed this function. */
+export function dynamodbClient(w: LambdaWiring): () => Promise<DynamoDBClient> {
+  return onFirstUse(async () => (await import('./aws-dynamodb.ts')).buildDynamodbClient(w));
 }
 
-/** The state table over a (traced) DynamoDB client; the document client sends through that client's stack. */
-export function stateStore(w: LambdaWiring, dynamodb: DynamoDBClient): StateStore {
-  const ddb = DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } });
-  return new DynamoStateStore({ client: ddb, tableName: w.config.stateTable });
+/** The state table over the DynamoDB client, both built on the first read or write. */
+export function stateStore(w: LambdaWiring, dynamodb: () => Promise<DynamoDBClient>): StateStore {
+  const open = onFirstUse(async () => {
+    const [{ dynamoStateStore }, client] = await Promise.all([import('./aws-dynamodb.ts'), dynamodb()]);
+    return dynamoStateStore(w, client);
+  });
+  return deferredAdapter(open, STATE_STORE_METHODS);
 }
 
+/** The vendor tokens; the Secrets Manager client is built on the first token read or write. */
 export function tokenStore(w: LambdaWiring): TokenStore {
-  const secrets = traced(w.tracing, new SecretsManagerClient({}));
-  return new SecretsManagerTokenStore({ client: secrets, prefix: w.config.secretPrefix, kmsKeyId: w.config.kmsKeyId });
+  const open = onFirstUse(async () => (await import('./aws-secrets.ts')).secretsTokenStore(w));
+  return deferredAdapter(open, TOKEN_STORE_METHODS);
 }
 
-export function syncQueue(w: LambdaWiring): SqsSyncQueue {
-  // With an endpoint override (a stand-in), the queue URL's host may not resolve; the override is what counts.
-  const sqs = traced(w.tracing, new SQSClient({ useQueueUrlAsEndpoint: !process.env.AWS_ENDPOINT_URL_SQS }));
-  return new SqsSyncQueue({ client: sqs, queueUrl: w.config.queueUrl });
+/** The sync queue; the SQS client is built on the first send. */
+export function syncQueue(w: LambdaWiring): SyncQueue {
+  const open = onFirstUse(async () => (await import('./aws-sqs.ts')).sqsSyncQueue(w));
+  return deferredAdapter(open, SYNC_QUEUE_METHODS);
 }
 
 /** The dispatcher: the users in the state table, the sync queue. */

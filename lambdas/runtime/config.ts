@@ -1,10 +1,12 @@
 // The Lambda configuration: the function environment (set by lib/ingest-stack.ts) turned into one typed object,
 // read once at cold start. Every problem is reported at once, naming the variable and what it should hold, so
 // a bad deployment fails on its first invocation instead of half-way through a sync.
-// Vendor tokens never come from here: they live in Secrets Manager (one secret per user). Parsed with zod; the
-// ranges are the CDK app's own (core/config-ranges.ts).
+// Vendor tokens never come from here: they live in Secrets Manager (one secret per user). Parsed with zod's
+// tree-shakable `zod/mini` (same engine, functions instead of methods): classic `zod` put all of zod, its 40-odd
+// locales included (~450 KB minified), into every Lambda bundle and evaluated it at cold start, for nine
+// variables. The ranges are the CDK app's own (core/config-ranges.ts).
 
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { CONFIG_RANGES } from '../core/config-ranges.ts';
 
 export interface LambdaConfig {
@@ -50,42 +52,52 @@ const DEFAULT_LAG_DAYS = 3;
 const LAG = CONFIG_RANGES.lagDays;
 
 /** An optional variable: trimmed, and absent when empty. */
-const optional = z
-  .string()
-  .optional()
-  .transform((v) => v?.trim() || undefined);
+const optional = z.pipe(
+  z.optional(z.string()),
+  z.transform((v) => v?.trim() || undefined),
+);
 const required = (what: string) =>
   z
-    .string()
-    .optional()
-    .transform((v) => v?.trim() ?? '')
-    .refine((v) => v !== '', { message: `is not set (${what})` });
+    .pipe(
+      z.optional(z.string()),
+      z.transform((v) => v?.trim() ?? ''),
+    )
+    .check(z.refine((v) => v !== '', { message: `is not set (${what})` }));
+
+const lagDays = z.optional(z.string()).check(
+  z.refine((v) => v === undefined || (Number.isInteger(Number(v)) && Number(v) >= LAG.min && Number(v) <= LAG.max), {
+    error: (issue) => `must be a whole number from ${LAG.min} to ${LAG.max}, got ${String(issue.input)}`,
+  }),
+);
+
+const secretPrefix = z
+  .pipe(
+    z.optional(z.string()),
+    z.transform((v) => v ?? DEFAULT_SECRET_PREFIX),
+  )
+  .check(
+    z.refine((v) => /^[A-Za-z0-9/_+=.@-]+$/.test(v), {
+      error: (issue) => `holds characters a secret name cannot have: ${String(issue.input)}`,
+    }),
+  );
 
 /** The function environment, as lib/ingest-stack.ts sets it. Messages follow the variable's name. */
 const LambdaEnv = z.object({
   LAKE_BUCKET: required('the lake bucket name'),
   STATE_TABLE: required('the state table name'),
-  QUEUE_URL: required('the sync queue URL').refine((v) => v === '' || /^https?:\/\//.test(v), {
-    error: (issue) => `must be a queue URL, got ${String(issue.input)}`,
-  }),
-  LAG_DAYS: optional.pipe(
-    z
-      .string()
-      .optional()
-      .refine((v) => v === undefined || (Number.isInteger(Number(v)) && Number(v) >= LAG.min && Number(v) <= LAG.max), {
-        error: (issue) => `must be a whole number from ${LAG.min} to ${LAG.max}, got ${String(issue.input)}`,
-      })
-      .transform((v) => (v === undefined ? DEFAULT_LAG_DAYS : Number(v))),
+  QUEUE_URL: required('the sync queue URL').check(
+    z.refine((v) => v === '' || /^https?:\/\//.test(v), {
+      error: (issue) => `must be a queue URL, got ${String(issue.input)}`,
+    }),
   ),
-  SECRET_PREFIX: optional.pipe(
-    z
-      .string()
-      .optional()
-      .transform((v) => v ?? DEFAULT_SECRET_PREFIX)
-      .refine((v) => /^[A-Za-z0-9/_+=.@-]+$/.test(v), {
-        error: (issue) => `holds characters a secret name cannot have: ${String(issue.input)}`,
-      }),
+  LAG_DAYS: z.pipe(
+    optional,
+    z.pipe(
+      lagDays,
+      z.transform((v) => (v === undefined ? DEFAULT_LAG_DAYS : Number(v))),
+    ),
   ),
+  SECRET_PREFIX: z.pipe(optional, secretPrefix),
   KMS_KEY_ID: optional,
   HUAMI_PUBLIC_KEY: optional,
   HUAMI_CLIENT_SECRET: optional,

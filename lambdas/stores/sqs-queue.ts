@@ -5,13 +5,11 @@
 // attribute `syncId` (see core/sync-message.ts for why standard SQS needs it in the attributes).
 
 import { ChangeMessageVisibilityCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { PlannedMessage } from '../core/sync-message.ts';
+import { type PlannedMessage, SYNC_ID_ATTRIBUTE } from '../core/sync-message.ts';
 
 /** SendMessageBatch's limit per request. */
 const BATCH_LIMIT = 10;
 const SEND_ATTEMPTS = 3;
-
-export const SYNC_ID_ATTRIBUTE = 'syncId';
 
 /** Messages SQS did not take after the retries; names the ids and SQS's codes, never a body. */
 export class QueueSendError extends Error {

@@ -11,6 +11,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE, SERVICE_NAME } from './metric-names.ts';
 import { acknowledgeWildcards } from './nag-findings.ts';
+import { nodeBuiltinEsbuildArgs } from './node-builtins.ts';
 
 export interface IngestFunctionProps {
   /** Handler file, relative to the repository root, e.g. `lambdas/handlers/sync-worker.ts`; exports `handler`. */
@@ -148,6 +149,8 @@ function bundlingOptions(usesParquet: boolean): nodejs.BundlingOptions {
     sourcesContent: false,
     mainFields: ['module', 'main'],
     banner: ESM_CJS_SHIM,
+    // Node's built-ins through CommonJS shims, loaded with the code that uses them (node-builtins.ts says why).
+    esbuildArgs: nodeBuiltinEsbuildArgs(REPO_ROOT),
     commandHooks: {
       beforeBundling: () => [],
       beforeInstall: () => [],

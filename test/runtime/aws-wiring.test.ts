@@ -2,10 +2,11 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   createLambdaServices,
   dispatcherServices,
+  type LambdaServices,
   type LambdaWiring,
   lambdaWiring,
   tokenRefresherServices,
@@ -70,38 +71,70 @@ describe('tracing configuration', () => {
   });
 });
 
+/** Every adapter a wiring returns, called once: each call builds (once) the client behind it. */
+async function touchEveryAdapter(services: Record<string, unknown>): Promise<void> {
+  const calls: Promise<unknown>[] = [];
+  const s = services as Partial<Pick<LambdaServices, 'state' | 'tokens' | 'queue' | 'store' | 'dynamodb'>>;
+  if (s.state) calls.push(s.state.getUser('u1'));
+  if (s.tokens) calls.push(s.tokens.get('u1'));
+  if (s.queue) calls.push(s.queue.retryLater('receipt', 1));
+  if (s.store) calls.push(s.store.get('k'));
+  if (s.dynamodb) calls.push(s.dynamodb());
+  // Nothing listens on the endpoints: the calls fail, after their clients were built.
+  await Promise.allSettled(calls);
+}
+
 describe('per-handler wiring', () => {
-  it('wraps every client it builds, and builds only the clients the handler uses', () => {
+  beforeEach(() => {
+    for (const service of ['S3', 'DYNAMODB', 'SQS', 'SECRETS_MANAGER']) {
+      vi.stubEnv(`AWS_ENDPOINT_URL_${service}`, 'http://127.0.0.1:9');
+    }
+    vi.stubEnv('AWS_REGION', 'eu-central-1');
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'test');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'test');
+    vi.stubEnv('AWS_MAX_ATTEMPTS', '1');
+  });
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it('builds no client at wiring; each on first use, once, wrapped, and only those the handler uses', async () => {
     const cases: [string, (w: LambdaWiring) => unknown, string[]][] = [
       ['dispatcher', dispatcherServices, ['dynamodb', 'sqs']],
       ['token refresher', tokenRefresherServices, ['dynamodb', 'secrets']],
-      // The lake's S3 client is built on first use (see the next test), so it is not among these.
-      ['webhook', webhookServices, ['dynamodb', 'sqs']],
-      ['replay', replayRuntime, ['dynamodb']],
-      ['sync worker', syncWorkerRuntime, ['dynamodb', 'secrets', 'sqs']],
+      ['webhook', webhookServices, ['dynamodb', 's3', 'sqs']],
+      ['replay', replayRuntime, ['dynamodb', 's3']],
+      ['sync worker', syncWorkerRuntime, ['dynamodb', 's3', 'secrets', 'sqs']],
     ];
     for (const [name, wire, expected] of cases) {
       const { tracing, wrapped } = recordingTracing();
-      const services = wire({ config: CONFIG, tracing }) as { tracing?: LambdaTracing };
-      expect(kinds(wrapped), name).toEqual(expected);
+      const services = wire({ config: CONFIG, tracing }) as Record<string, unknown> & { tracing?: LambdaTracing };
+      expect(kinds(wrapped), `${name} at wiring`).toEqual([]);
       expect(services.tracing, name).toBe(tracing);
+      await touchEveryAdapter(services);
+      await touchEveryAdapter(services);
+      expect(kinds(wrapped), name).toEqual(expected);
     }
   });
 
-  it('wraps the S3 client of the lake, built on first use', async () => {
+  it('shares one DynamoDB client between the state table and the notification records', async () => {
     const { tracing, wrapped } = recordingTracing();
-    const { s3ObjectStore } = await import('../../lambdas/runtime/aws-s3.ts');
-    s3ObjectStore({ config: CONFIG, tracing });
-    expect(kinds(wrapped)).toEqual(['s3']);
+    const services = webhookServices({ config: CONFIG, tracing });
+    await services.state.getUser('u1').catch(() => undefined);
+    const client = await services.dynamodb();
+    expect(wrapped.filter((c) => c instanceof DynamoDBClient)).toEqual([client]);
   });
 
-  it('wraps nothing when tracing is off', () => {
+  it('wraps nothing when tracing is off', async () => {
     const { tracing, wrapped } = recordingTracing();
     // The recording tracer exists but is not handed to the wiring: nothing may reach it.
     const services = createLambdaServices(CONFIG);
+    await touchEveryAdapter(services as unknown as Record<string, unknown>);
     expect(services.tracing).toBeUndefined();
     expect(wrapped).toEqual([]);
-    expect(createLambdaServices(CONFIG, tracing).tracing).toBe(tracing);
-    expect(kinds(wrapped)).toEqual(['dynamodb', 'secrets', 'sqs']);
+    const traced = createLambdaServices(CONFIG, tracing);
+    expect(traced.tracing).toBe(tracing);
+    await touchEveryAdapter(traced as unknown as Record<string, unknown>);
+    expect(kinds(wrapped)).toEqual(['dynamodb', 's3', 'secrets', 'sqs']);
   });
 });

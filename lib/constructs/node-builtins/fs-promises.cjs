@@ -1,0 +1,2 @@
+// node:fs/promises for the Lambda bundles, through process.getBuiltinModule (lib/constructs/node-builtins.ts says why).
+module.exports = process.getBuiltinModule('node:fs/promises');

@@ -1,0 +1,2 @@
+// node:zlib for the Lambda bundles, through process.getBuiltinModule (lib/constructs/node-builtins.ts says why).
+module.exports = process.getBuiltinModule('node:zlib');
