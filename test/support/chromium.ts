@@ -12,7 +12,7 @@ import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createBrotliDecompress } from 'node:zlib';
 import { type Browser, chromium as playwright } from 'playwright-core';
@@ -40,24 +40,42 @@ const HOW_TO_FIX =
   `run \`npm ci\` (it installs ${CHROMIUM_PACKAGE} ${PACKAGE_VERSION} and playwright-core: the browser and the ` +
   'libraries it needs are inside the package); the binary is for Linux x64';
 
-let unpacked: Promise<string> | undefined;
+/** Where the package's own binary is, by the name its executablePath() gave, kept beside it in the folder. */
+const BINARY_NAME_FILE = 'binary-name';
 
-/** The folder holding `chromium`, its SwiftShader libraries and `fonts/`, unpacked once per package version. */
-function unpackedChromium(): Promise<string> {
+interface UnpackedChromium {
+  dir: string;
+  /** The package's binary, as unpacked from its `bin/chromium.br`: never one found on the machine. */
+  binary: string;
+}
+
+let unpacked: Promise<UnpackedChromium> | undefined;
+
+/** The folder holding the package's binary, its SwiftShader libraries and `fonts/`, unpacked once per version. */
+function unpackedChromium(): Promise<UnpackedChromium> {
   unpacked ??= unpackOnce();
   return unpacked;
 }
 
-async function unpackOnce(): Promise<string> {
-  const dir = join(tmpdir(), `zepp-lake-chromium-${PACKAGE_VERSION}-with-libs`);
-  if (existsSync(join(dir, 'chromium'))) return dir;
+/** The unpacked folder when a complete one is in place (the name file is written before the rename). */
+function readyIn(dir: string): UnpackedChromium | undefined {
+  const nameFile = join(dir, BINARY_NAME_FILE);
+  if (!existsSync(nameFile)) return undefined;
+  const binary = join(dir, readFileSync(nameFile, 'utf8').trim());
+  return existsSync(binary) ? { dir, binary } : undefined;
+}
+
+async function unpackOnce(): Promise<UnpackedChromium> {
+  const dir = join(tmpdir(), `zepp-lake-chromium-${PACKAGE_VERSION}-with-libs-named`);
+  const ready = readyIn(dir);
+  if (ready) return ready;
   const staging = await mkdtemp(join(tmpdir(), `zepp-lake-chromium-${PACKAGE_VERSION}-unpacking-`));
   const savedTmpdir = process.env.TMPDIR;
   try {
     // The package's only say over where it unpacks is os.tmpdir(), which reads TMPDIR on every call.
     process.env.TMPDIR = staging;
     const { default: sparticuz } = await import(CHROMIUM_PACKAGE);
-    await sparticuz.executablePath();
+    await writeFile(join(staging, BINARY_NAME_FILE), basename(await sparticuz.executablePath()));
     // NSS, NSPR and expat, which the package unpacks only on Lambda: into lib/, for LD_LIBRARY_PATH.
     await pipeline(
       createReadStream(join(PACKAGE_DIR, 'bin', 'al2023.tar.br')),
@@ -78,17 +96,21 @@ async function unpackOnce(): Promise<string> {
   } catch (error) {
     // Another run renamed its copy into place first: use that one.
     await rm(staging, { recursive: true, force: true });
-    if (!existsSync(join(dir, 'chromium'))) throw error;
+    const theirs = readyIn(dir);
+    if (!theirs) throw error;
+    return theirs;
   }
-  return dir;
+  const placed = readyIn(dir);
+  if (!placed) throw new Error(`the unpacked browser is not complete in ${dir}`);
+  return placed;
 }
 
 /** Launches headless Chromium, or fails with a message that says what to install. */
 export async function launchChromium(): Promise<Browser> {
   try {
-    const dir = await unpackedChromium();
+    const { dir, binary } = await unpackedChromium();
     return await playwright.launch({
-      executablePath: join(dir, 'chromium'),
+      executablePath: binary,
       args: ARGS,
       env: {
         ...process.env,
