@@ -39,6 +39,7 @@ import {
   CHAOS_HTTP,
   type ChaosRuntime,
   type ChaosUser,
+  type HealFindings,
   loginChaosUser,
   measureOutcome,
   openChaosRuntime,
@@ -275,13 +276,8 @@ export async function leaseHolder(run: ChaosRun): Promise<{ owner: string; expir
  * The outcome row after the healing run: the lake measured by the chaos harness against the ground truth, the
  * ledger before and after. `problems` are scenario-specific facts that did not hold.
  */
-export function outcomeOf(
-  run: ChaosRun,
-  failedAfterFault: number,
-  note: string,
-  problems: readonly string[],
-): Promise<ScenarioOutcome> {
-  return measureOutcome(run.user, run.rt, failedAfterFault, note, problems);
+export function outcomeOf(run: ChaosRun, findings: HealFindings): Promise<ScenarioOutcome> {
+  return measureOutcome(run, findings);
 }
 
 // ---------------------------------------------------------------- the sync child process

@@ -499,16 +499,20 @@ export interface LakeMeasure {
   samples: string[];
 }
 
+/** What the run found before measuring: failed ledger entries after the fault, the phase's note, the problems. */
+export interface HealFindings {
+  failedAfterFault: number;
+  note: string;
+  problems: readonly string[];
+}
+
 /**
  * The outcome row after the healing run: the lake measured against the ground truth, the ledger before and
  * after. `problems` are scenario-specific facts that did not hold; any of them means not healed.
  */
 export async function measureOutcome(
-  user: ChaosUser,
-  rt: ChaosRuntime,
-  failedAfterFault: number,
-  note: string,
-  problems: readonly string[],
+  { user, rt }: { user: ChaosUser; rt: ChaosRuntime },
+  { failedAfterFault, note, problems }: HealFindings,
 ): Promise<ScenarioOutcome> {
   const lake = await measureLake(user, rt);
   const failedAfterHeal = await countFailedLedger(rt, user.userId);
@@ -684,7 +688,7 @@ export async function faultThenHeal(opts: FaultThenHealOptions): Promise<Scenari
     if (heal.thrown) problems.push(`the healing sync threw ${heal.thrown}`);
     else if (heal.report && heal.report.errors.length > 0)
       problems.push(`the healing sync reported: ${heal.report.errors[0]}`);
-    return await measureOutcome(user, rt, failedAfterFault, phase.note, problems);
+    return await measureOutcome({ user, rt }, { failedAfterFault, note: phase.note, problems });
   } finally {
     await rt?.close();
     await user.close();

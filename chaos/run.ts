@@ -249,8 +249,19 @@ function positiveInt(value: string): number {
   return n;
 }
 
-async function main(argv: string[]): Promise<number> {
-  const program = new Command()
+interface ChaosOptions {
+  only?: string;
+  seed?: number;
+  runs?: number;
+  short?: boolean;
+  workers: number;
+  json?: string;
+  markdown?: string;
+  list?: boolean;
+}
+
+function parseChaosOptions(argv: string[]): ChaosOptions {
+  return new Command()
     .name('chaos')
     .description('seeded fault scenarios against the simulator and the AWS stand-ins')
     .option('--only <names>', 'comma-separated scenario names')
@@ -261,17 +272,47 @@ async function main(argv: string[]): Promise<number> {
     .option('--json <file>', 'write every run and the table as JSON')
     .option('--markdown <file>', 'write the table as Markdown')
     .option('--list', 'list the scenarios and exit')
-    .parse(argv);
-  const opts = program.opts<{
-    only?: string;
-    seed?: number;
-    runs?: number;
-    short?: boolean;
-    workers: number;
-    json?: string;
-    markdown?: string;
-    list?: boolean;
-  }>();
+    .parse(argv)
+    .opts<ChaosOptions>();
+}
+
+function progressLine(r: RunResult, done: number, total: number): string {
+  const o = r.outcome;
+  const mark = passed(o) ? 'ok  ' : 'FAIL';
+  return `[${String(done).padStart(String(total).length)}/${total}] ${mark} ${r.scenario} seed ${r.seed} ${(r.ms / 1000).toFixed(1)}s: lost ${o.lost}, dup ${o.duplicated}, failed ${o.failedAfterFault}->${o.failedAfterHeal}${o.note ? `; ${o.note.split('\n')[0]}` : ''}\n`;
+}
+
+/** Starts the stand-ins and a work folder, runs the planned runs in worker processes, stops and removes both. */
+async function runWithStandIns(planned: ReturnType<typeof planRuns>, workers: number): Promise<RunResult[]> {
+  const standIns = await startStandIns();
+  const workDir = await mkdtemp(join(tmpdir(), 'zepp-lake-chaos-'));
+  try {
+    return await runInWorkers(planned, { endpoints: standIns.endpoints, workDir }, workers, (r, done, total) =>
+      process.stdout.write(progressLine(r, done, total)),
+    );
+  } finally {
+    await standIns
+      .stop()
+      .catch((err: unknown) => process.stderr.write(`could not stop the stand-ins: ${String(err)}\n`));
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+/** Prints how to reproduce each failing run; gives the exit status. */
+function reportFailing(results: readonly RunResult[]): number {
+  const failing = results.filter((r) => !passed(r.outcome)).sort((a, b) => a.scenario.localeCompare(b.scenario));
+  if (failing.length === 0) return 0;
+  process.stdout.write(`\n${failing.length} failing run(s); reproduce with:\n`);
+  for (const r of failing)
+    process.stdout.write(`  ${reproduceCommand(r.scenario, r.seed)}    # ${(r.outcome.note ?? '').split('\n')[0]}\n`);
+  // A failing history's note carries its (shrunk) sequence of commands after the first line.
+  for (const r of failing.filter((f) => f.outcome.note?.includes('\n')))
+    process.stdout.write(`\n${r.scenario} seed ${r.seed}: ${r.outcome.note}\n`);
+  return 1;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const opts = parseChaosOptions(argv);
   if (opts.list) {
     for (const s of SCENARIOS) process.stdout.write(`${s.name.padEnd(32)} ${s.group.padEnd(12)} ${s.description}\n`);
     return 0;
@@ -284,28 +325,7 @@ async function main(argv: string[]): Promise<number> {
   });
   const started = Date.now();
   process.stdout.write(`chaos: ${planned.length} runs, ${opts.workers} at a time; starting the stand-ins...\n`);
-  const standIns = await startStandIns();
-  const workDir = await mkdtemp(join(tmpdir(), 'zepp-lake-chaos-'));
-  let results: RunResult[];
-  try {
-    results = await runInWorkers(
-      planned,
-      { endpoints: standIns.endpoints, workDir },
-      opts.workers,
-      (r, done, total) => {
-        const o = r.outcome;
-        const mark = passed(o) ? 'ok  ' : 'FAIL';
-        process.stdout.write(
-          `[${String(done).padStart(String(total).length)}/${total}] ${mark} ${r.scenario} seed ${r.seed} ${(r.ms / 1000).toFixed(1)}s: lost ${o.lost}, dup ${o.duplicated}, failed ${o.failedAfterFault}->${o.failedAfterHeal}${o.note ? `; ${o.note.split('\n')[0]}` : ''}\n`,
-        );
-      },
-    );
-  } finally {
-    await standIns
-      .stop()
-      .catch((err: unknown) => process.stderr.write(`could not stop the stand-ins: ${String(err)}\n`));
-    await rm(workDir, { recursive: true, force: true });
-  }
+  const results = await runWithStandIns(planned, opts.workers);
   const rows = summarise(SCENARIOS, results);
   const seconds = (Date.now() - started) / 1000;
   process.stdout.write(`\n${formatTable(rows)}\n\n${results.length} runs in ${seconds.toFixed(0)} s\n`);
@@ -313,15 +333,7 @@ async function main(argv: string[]): Promise<number> {
     await writeFile(opts.json, `${JSON.stringify({ seconds, rows, runs: results }, null, 2)}\n`);
   }
   if (opts.markdown) await writeFile(opts.markdown, `${formatMarkdown(rows, SCENARIOS)}\n`);
-  const failing = results.filter((r) => !passed(r.outcome)).sort((a, b) => a.scenario.localeCompare(b.scenario));
-  if (failing.length === 0) return 0;
-  process.stdout.write(`\n${failing.length} failing run(s); reproduce with:\n`);
-  for (const r of failing)
-    process.stdout.write(`  ${reproduceCommand(r.scenario, r.seed)}    # ${(r.outcome.note ?? '').split('\n')[0]}\n`);
-  // A failing history's note carries its (shrunk) sequence of commands after the first line.
-  for (const r of failing.filter((f) => f.outcome.note?.includes('\n')))
-    process.stdout.write(`\n${r.scenario} seed ${r.seed}: ${r.outcome.note}\n`);
-  return 1;
+  return reportFailing(results);
 }
 
 if (process.argv.includes('--worker')) {

@@ -7,7 +7,14 @@ import type { StreamName } from '../../lambdas/core/ports.ts';
 import { addDays } from '../../lambdas/core/time.ts';
 import { type DrainResult, DYING_REMAINING_MS, deliver, dispatch, drainQueue, refreshTokens } from './aws-ops.ts';
 import { HistoryCommand } from './commands.ts';
-import { type HistoryModel, messageKey, personModel, syncStarted, windowAround } from './model.ts';
+import {
+  type HistoryModel,
+  messageKey,
+  type PendingNotification,
+  personModel,
+  syncStarted,
+  windowAround,
+} from './model.ts';
 import { notificationFor } from './vendor.ts';
 import type { World } from './world.ts';
 
@@ -67,11 +74,11 @@ const EVENT_STREAMS: Record<string, StreamName[]> = {
 };
 
 /** The vendor got a 2xx for a notification: from the first one on, its messages must reach a worker. */
-function acknowledge(m: HistoryModel, body: string, personIndex: number, day: string, eventType: string): void {
-  if (m.acknowledged.has(body)) return;
-  m.acknowledged.add(body);
-  const p = personModel(m, personIndex);
-  if (p.exists) m.expectedMessages.add(messageKey(p.person.id, windowAround(day), EVENT_STREAMS[eventType] ?? []));
+function acknowledge(m: HistoryModel, n: Omit<PendingNotification, 'notBefore'>): void {
+  if (m.acknowledged.has(n.body)) return;
+  m.acknowledged.add(n.body);
+  const p = personModel(m, n.personIndex);
+  if (p.exists) m.expectedMessages.add(messageKey(p.person.id, windowAround(n.day), EVENT_STREAMS[n.eventType] ?? []));
 }
 
 export class WebhookCommand extends HistoryCommand {
@@ -96,11 +103,14 @@ export class WebhookCommand extends HistoryCommand {
     const p = personModel(m, this.who);
     const back = addDays(m.today, -this.back);
     const day = back < p.person.firstDate ? p.person.firstDate : back;
-    const body = JSON.stringify(notificationFor(sim, p.person, day, this.eventType, m.log.length));
+    const body = JSON.stringify(
+      notificationFor(sim, { person: p.person, day, eventType: this.eventType, sequence: m.log.length }),
+    );
     const statuses = await this.send(w, body);
     const ok = statuses.includes(204);
-    if (ok) acknowledge(m, body, this.who, day, this.eventType);
-    else m.pending.push({ body, personIndex: this.who, day, eventType: this.eventType, notBefore: this.notBefore() });
+    const notification = { body, personIndex: this.who, day, eventType: this.eventType };
+    if (ok) acknowledge(m, notification);
+    else m.pending.push({ ...notification, notBefore: this.notBefore() });
     const allowed = this.allowed();
     for (const s of statuses)
       if (!allowed.includes(s))
@@ -154,7 +164,7 @@ export async function redeliverPending(m: HistoryModel, w: World): Promise<strin
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     const status = await deliver(w, n.body, 'normal');
     said.push(String(status));
-    if (status === 204) acknowledge(m, n.body, n.personIndex, n.day, n.eventType);
+    if (status === 204) acknowledge(m, n);
     else {
       m.problems.push(`the vendor's redelivery of a notification was answered ${status}`);
       m.pending.push(n);

@@ -176,8 +176,18 @@ function lakeKeys(lake: Map<TableName, Row[]>): Set<string> {
   return out;
 }
 
+/** What the checks of one person read: the tally they add to, the person, the lake rows and the vendor's truth. */
+interface PersonCheck {
+  t: Tally;
+  p: PersonModel;
+  lake: Map<TableName, Row[]>;
+  truth: TruthIndex;
+  /** `table|natural key` of every lake row. */
+  present: Set<string>;
+}
+
 /** Owed days and workouts: every ground-truth row of them in the lake. */
-function checkOwed(t: Tally, m: HistoryModel, p: PersonModel, truth: TruthIndex, present: Set<string>) {
+function checkOwed({ t, p, truth, present }: PersonCheck, m: HistoryModel) {
   const count = (rows: readonly { table: TableName; key: string }[], what: string) => {
     for (const r of rows) {
       t.expected++;
@@ -196,14 +206,13 @@ function checkOwed(t: Tally, m: HistoryModel, p: PersonModel, truth: TruthIndex,
 }
 
 /** The state ledger, the ingest_ledger table and the objects agree. */
-function checkLedger(
-  t: Tally,
-  p: PersonModel,
-  state: readonly LedgerEntry[],
-  lake: Map<TableName, Row[]>,
-  truth: TruthIndex,
-  present: Set<string>,
-) {
+function checkLedger(check: PersonCheck, state: readonly LedgerEntry[]) {
+  const written = checkStateLedger(check, state);
+  checkRowsHaveLedger(check, written);
+}
+
+/** Each state ledger entry matches its ingest_ledger row and the truth; gives the `stream#period` keys written. */
+function checkStateLedger({ t, p, lake, truth, present }: PersonCheck, state: readonly LedgerEntry[]): Set<string> {
   const lakeLedger = new Map((lake.get('ingest_ledger') ?? []).map((r) => [`${r.stream}#${r.period}`, r]));
   const written = new Set<string>();
   for (const [k, r] of lakeLedger) if (r.status === 'written') written.add(k);
@@ -231,6 +240,11 @@ function checkLedger(
     if (e.status === 'empty' && rows.length > 0)
       note(t, `${p.person.name}: ledger ${k} is empty but the vendor has ${rows.length} rows for it`);
   }
+  return written;
+}
+
+/** Every lake row belongs to a day or workout that some ledger entry names written. */
+function checkRowsHaveLedger({ t, p, lake }: PersonCheck, written: ReadonlySet<string>) {
   for (const [table, rows] of lake) {
     if (table === 'ingest_ledger') continue;
     const stream = streamOf(table);
@@ -275,11 +289,11 @@ export async function measure(w: World, m: HistoryModel, failedAfterFault: numbe
       await checkRemoved(t, w, p, keys);
       continue;
     }
-    const present = lakeKeys(lake);
-    checkOwed(t, m, p, truth, present);
+    const check: PersonCheck = { t, p, lake, truth, present: lakeKeys(lake) };
+    checkOwed(check, m);
     const state = await w.rt.state.listLedger(p.person.id);
     failedAfterHeal += state.filter((e) => e.status === 'failed' || e.status === 'auth_failed').length;
-    checkLedger(t, p, state, lake, truth, present);
+    checkLedger(check, state);
   }
   for (const key of m.expectedMessages)
     if (!m.seenMessages.has(key)) note(t, `an acknowledged notification's message (${key}) never reached a worker`);

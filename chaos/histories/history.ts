@@ -43,9 +43,7 @@ interface HistoryRun {
 
 /** Runs one sequence of commands on a fresh world, heals and measures it. Throws only when the world cannot be built. */
 export async function runHistory(
-  family: HistoryFamily,
-  seed: number,
-  env: ChaosEnv,
+  { family, seed, env }: { family: HistoryFamily; seed: number; env: ChaosEnv },
   commands: Iterable<fc.AsyncCommand<HistoryModel, World>>,
   opts: { afterHeal?: (w: World) => Promise<void> } = {},
 ): Promise<HistoryRun> {
@@ -107,7 +105,7 @@ export function historyScenario(family: HistoryFamily, today: string, opts: Hist
       let shrinkUntil = Number.POSITIVE_INFINITY;
       const property = fc.asyncProperty(commandsOf(family, { today, people: family.people }), async (cmds) => {
         if (first && Date.now() > shrinkUntil) return true;
-        const run = await runHistory(family, seed, env, cmds);
+        const run = await runHistory({ family, seed, env }, cmds);
         first ??= run;
         if (passed(run.outcome)) return true;
         if (smallest === undefined) shrinkUntil = Date.now() + SHRINK_BUDGET_MS;

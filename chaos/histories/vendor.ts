@@ -216,13 +216,18 @@ export function startVendor(opts: VendorOptions): Promise<Vendor> {
   return opts.source === 'zepp' ? startZeppVendor(opts) : startHuamiVendor(opts);
 }
 
+/** What a notification is about: the person's data of `day`; `sequence` makes each one distinct. */
+export interface NotificationAbout {
+  person: Person;
+  day: string;
+  eventType: string;
+  sequence: number;
+}
+
 /** A push notification about the person's data of `day` (resourceTime at the person's local noon). */
 export function notificationFor(
   sim: HuamiOpenSimulator,
-  person: Person,
-  day: string,
-  eventType: string,
-  sequence: number,
+  { person, day, eventType, sequence }: NotificationAbout,
 ): HuamiNotificationBody {
   const resourceTime = Math.floor(Date.parse(`${day}T12:00:00Z`) / 1000) - person.tzOffsetS;
   return sim.makeNotification(person.id, {

@@ -72,6 +72,9 @@ async function openQueue(env: ChaosEnv, tag: string): Promise<{ sqs: SQSClient; 
   return { sqs, queueUrl, queueArn: attrs.Attributes?.QueueArn ?? `arn:aws:sqs:us-east-1:000000000000:${tag}` };
 }
 
+/** What every world has, whatever its mode: the vendor, the stepped clock, the stand-ins and its folder. */
+type WorldBase = Pick<World, 'vendor' | 'now' | 'tick' | 'env' | 'dir'>;
+
 export async function openWorld(opts: WorldOptions): Promise<World> {
   const vendor = await startVendor({ source: opts.source, seed: opts.seed, people: opts.people });
   let at = Date.parse(`${vendor.today}T08:30:00Z`) - STEP_MS;
@@ -83,69 +86,70 @@ export async function openWorld(opts: WorldOptions): Promise<World> {
   const tag = `h-${opts.mode}-${opts.source}-${opts.seed}`;
   try {
     const dir = await mkdtemp(join(opts.env.workDir, `${tag}-`));
-    if (opts.mode === 'local') {
-      const dirs = { lake: join(dir, 'lake'), home: join(dir, 'home') };
-      return {
-        mode: 'local',
-        vendor,
-        rt: openLocalRuntime(dirs),
-        another: () => openLocalRuntime(dirs),
-        now,
-        tick,
-        env: opts.env,
-        dir,
-        async close() {
-          await vendor.close();
-          await rm(dir, { recursive: true, force: true });
-        },
-      };
-    }
-    const rt = await openChaosRuntime(opts.env, tag);
-    const queue = await openQueue(opts.env, `${tag}-${rt.bucket.slice(-8)}`);
-    const dynamodb = new DynamoDBClient({
-      region: opts.env.endpoints.region,
-      endpoint: opts.env.endpoints.dynamodb,
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    });
-    const someone = vendor.people[0]?.id ?? 'x';
-    const secretPrefix = (rt.tokens as SecretsManagerTokenStore).secretName(someone).slice(0, -someone.length);
-    const lambda: LambdaRuntime = {
-      dynamodb: async () => dynamodb,
-      config: {
-        lakeBucket: rt.bucket,
-        stateTable: rt.table,
-        queueUrl: queue.queueUrl,
-        lagDays: 3,
-        secretPrefix,
-        huamiPublicKey: vendor.huami?.publicKeyPem ?? '',
-      },
-      store: rt.store,
-      state: rt.state,
-      tokens: rt.tokens,
-      queue: new SqsSyncQueue({ client: queue.sqs, queueUrl: queue.queueUrl }),
-      codec: parquetCodec,
-      clock: now,
-    };
-    return {
-      mode: 'aws',
-      vendor,
-      rt,
-      another: () => rt,
-      now,
-      tick,
-      aws: { ...queue, lambda, bucket: rt.bucket, table: rt.table, secretPrefix },
-      env: opts.env,
-      dir,
-      async close() {
-        queue.sqs.destroy();
-        dynamodb.destroy();
-        await rt.close();
-        await vendor.close();
-        await rm(dir, { recursive: true, force: true });
-      },
-    };
+    const base: WorldBase = { vendor, now, tick, env: opts.env, dir };
+    return opts.mode === 'local' ? openLocalWorld(base) : await openAwsWorld(base, tag);
   } catch (err) {
     await vendor.close();
     throw err;
   }
+}
+
+/** The local mode: a folder lake and a JSON state file; another process opens the same folders. */
+function openLocalWorld(base: WorldBase): World {
+  const dirs = { lake: join(base.dir, 'lake'), home: join(base.dir, 'home') };
+  return {
+    ...base,
+    mode: 'local',
+    rt: openLocalRuntime(dirs),
+    another: () => openLocalRuntime(dirs),
+    async close() {
+      await base.vendor.close();
+      await rm(base.dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The AWS mode: the stand-ins' bucket, table, secrets and a queue, and the Lambda runtime the handlers take. */
+async function openAwsWorld(base: WorldBase, tag: string): Promise<World> {
+  const { env, vendor } = base;
+  const rt = await openChaosRuntime(env, tag);
+  const queue = await openQueue(env, `${tag}-${rt.bucket.slice(-8)}`);
+  const dynamodb = new DynamoDBClient({
+    region: env.endpoints.region,
+    endpoint: env.endpoints.dynamodb,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+  const someone = vendor.people[0]?.id ?? 'x';
+  const secretPrefix = (rt.tokens as SecretsManagerTokenStore).secretName(someone).slice(0, -someone.length);
+  const lambda: LambdaRuntime = {
+    dynamodb: async () => dynamodb,
+    config: {
+      lakeBucket: rt.bucket,
+      stateTable: rt.table,
+      queueUrl: queue.queueUrl,
+      lagDays: 3,
+      secretPrefix,
+      huamiPublicKey: vendor.huami?.publicKeyPem ?? '',
+    },
+    store: rt.store,
+    state: rt.state,
+    tokens: rt.tokens,
+    queue: new SqsSyncQueue({ client: queue.sqs, queueUrl: queue.queueUrl }),
+    codec: parquetCodec,
+    clock: base.now,
+  };
+  return {
+    ...base,
+    mode: 'aws',
+    rt,
+    another: () => rt,
+    aws: { ...queue, lambda, bucket: rt.bucket, table: rt.table, secretPrefix },
+    async close() {
+      queue.sqs.destroy();
+      dynamodb.destroy();
+      await rt.close();
+      await vendor.close();
+      await rm(base.dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SQSRecord } from 'aws-lambda';
 import { LeaseHeldError } from '../../lambdas/core/errors.ts';
+import type { StateStore } from '../../lambdas/core/ports.ts';
 import { planScheduledMessages } from '../../lambdas/core/sync-message.ts';
 import type { EngineStep, SyncReport } from '../../lambdas/engine/sync-engine.ts';
 import { Rng } from '../../sim/people/users.ts';
@@ -116,7 +117,7 @@ export async function parallelWorkersRun(seed: number, env: ChaosEnv, workers: n
     const failedAfterFault = await countFailedLedger(run.rt, run.userId);
     await healingRun(run, problems);
     const note = `${workers} workers at once: ${synced} synced, ${refused} refused with LeaseHeldError`;
-    return { outcome: await outcomeOf(run, failedAfterFault, note, problems), synced, refused, otherErrors };
+    return { outcome: await outcomeOf(run, { failedAfterFault, note, problems }), synced, refused, otherErrors };
   });
 }
 
@@ -167,7 +168,7 @@ export async function dispatcherTwiceRun(seed: number, env: ChaosEnv): Promise<D
       await healingRun(run, problems);
       const note = `dispatcher twice for one slot (${overlap ? 'at once' : 'one after the other'}): ${copies} messages, ${perId.size} syncIds, ${drained.invocations} worker invocations (batch ${batchSize}), ${drained.failures} deferred`;
       return {
-        outcome: await outcomeOf(run, failedAfterFault, note, problems),
+        outcome: await outcomeOf(run, { failedAfterFault, note, problems }),
         sent,
         deliveriesPerId: [...perId.values()],
         distinctIds: perId.size,
@@ -210,65 +211,79 @@ export async function duplicateDeliveryRun(seed: number, env: ChaosEnv): Promise
       for (let i = 0; i < 10 && records.length < 3; i++) records.push(...(await receiveRecords(q, 10)));
       if (records.length !== 3) problems.push(`received ${records.length} of the 3 messages`);
 
-      let sequentialFailures = 0;
-      const sequential = async (): Promise<void> => {
-        for (const r of records) {
-          for (let copy = 0; copy < 2; copy++) {
-            const out = await worker({ Records: [r] }, lambdaContext('sync-worker'));
-            sequentialFailures += out?.batchItemFailures.length ?? 0;
-          }
-        }
-      };
-      let overlappingFailures = 0;
-      let overlappingRounds = 0;
-      const overlapping = async (): Promise<void> => {
-        let pending = [
-          ...records.map((r) => ({ ...r, messageId: `${r.messageId}` })),
-          ...records.map((r) => ({ ...r, messageId: `${r.messageId}-copy` })),
-        ];
-        const halves = (list: SQSRecord[]) => [
-          list.filter((r) => !r.messageId.endsWith('-copy')),
-          list.filter((r) => r.messageId.endsWith('-copy')),
-        ];
-        while (pending.length > 0 && overlappingRounds < 20) {
-          overlappingRounds++;
-          const [first, second] = halves(pending);
-          const outs = await Promise.all(
-            [first, second].map((batch) =>
-              batch && batch.length > 0 ? worker({ Records: batch }, lambdaContext('sync-worker')) : undefined,
-            ),
-          );
-          const failed = new Set(outs.flatMap((o) => (o?.batchItemFailures ?? []).map((f) => f.itemIdentifier)));
-          overlappingFailures += failed.size;
-          pending = pending.filter((r) => failed.has(r.messageId));
-          if (pending.length > 0) await sleep(200);
-        }
-        if (pending.length > 0) problems.push(`${pending.length} delivery(ies) still failing after 20 rounds`);
-      };
       const overlapFirst = rng.chance(0.5);
+      let sequentialFailures = 0;
+      let atOnce: { failures: number; rounds: number };
       if (overlapFirst) {
-        await overlapping();
-        await sequential();
+        atOnce = await deliverTwiceAtOnce(worker, records, problems);
+        sequentialFailures = await deliverTwiceInSequence(worker, records);
       } else {
-        await sequential();
-        await overlapping();
+        sequentialFailures = await deliverTwiceInSequence(worker, records);
+        atOnce = await deliverTwiceAtOnce(worker, records, problems);
       }
       if (sequentialFailures > 0)
         problems.push(`${sequentialFailures} delivery(ies) failed when each message came twice in sequence`);
       await settle(q, records, undefined);
       const failedAfterFault = await countFailedLedger(run.rt, run.userId);
       await healingRun(run, problems);
-      const note = `3 messages each delivered twice in sequence (${sequentialFailures} failed) and twice at once (${overlappingFailures} deferred, done in ${overlappingRounds} rounds), ${overlapFirst ? 'at once first' : 'in sequence first'}`;
+      const note = `3 messages each delivered twice in sequence (${sequentialFailures} failed) and twice at once (${atOnce.failures} deferred, done in ${atOnce.rounds} rounds), ${overlapFirst ? 'at once first' : 'in sequence first'}`;
       return {
-        outcome: await outcomeOf(run, failedAfterFault, note, problems),
+        outcome: await outcomeOf(run, { failedAfterFault, note, problems }),
         sequentialFailures,
-        overlappingFailures,
-        overlappingRounds,
+        overlappingFailures: atOnce.failures,
+        overlappingRounds: atOnce.rounds,
       };
     } finally {
       q.destroy();
     }
   });
+}
+
+type SyncWorkerHandler = ReturnType<Awaited<ReturnType<typeof handlers>>['syncWorker']['createSyncWorkerHandler']>;
+
+/** Each record delivered twice, one invocation after the other; gives the number of failed items. */
+async function deliverTwiceInSequence(worker: SyncWorkerHandler, records: readonly SQSRecord[]): Promise<number> {
+  let failures = 0;
+  for (const r of records) {
+    for (let copy = 0; copy < 2; copy++) {
+      const out = await worker({ Records: [r] }, lambdaContext('sync-worker'));
+      failures += out?.batchItemFailures.length ?? 0;
+    }
+  }
+  return failures;
+}
+
+/**
+ * The batch and its copy handed to two invocations at once; failed items are redelivered (both copies again at
+ * once) until none fail, as the event source mapping would, for at most 20 rounds.
+ */
+async function deliverTwiceAtOnce(
+  worker: SyncWorkerHandler,
+  records: readonly SQSRecord[],
+  problems: string[],
+): Promise<{ failures: number; rounds: number }> {
+  let pending = [
+    ...records.map((r) => ({ ...r, messageId: `${r.messageId}` })),
+    ...records.map((r) => ({ ...r, messageId: `${r.messageId}-copy` })),
+  ];
+  let failures = 0;
+  let rounds = 0;
+  while (pending.length > 0 && rounds < 20) {
+    rounds++;
+    const first = pending.filter((r) => !r.messageId.endsWith('-copy'));
+    const second = pending.filter((r) => r.messageId.endsWith('-copy'));
+    const outs = await Promise.all(
+      [first, second].map((batch) =>
+        batch.length > 0 ? worker({ Records: batch }, lambdaContext('sync-worker')) : undefined,
+      ),
+    );
+    const failed = new Set(outs.flatMap((o) => (o?.batchItemFailures ?? []).map((f) => f.itemIdentifier)));
+    failures += failed.size;
+    pending = pending.filter((r) => failed.has(r.messageId));
+    if (pending.length > 0) await sleep(200);
+  }
+  if (pending.length > 0) problems.push(`${pending.length} delivery(ies) still failing after 20 rounds`);
+  return { failures, rounds };
 }
 
 // ---------------------------------------------------------------- a lease that expires under its holder
@@ -312,68 +327,25 @@ export async function leaseExpiryRun(seed: number, env: ChaosEnv): Promise<Lease
     const mode = rng.pick(['after', 'overlap'] as const);
     const pausedAt = `after ${step} of band window ${nth}`;
 
-    const aPaused = gate();
-    const aResume = gate();
-    let seen = 0;
-    const a = syncInProcess(run, {
-      leaseOwner: 'worker-a',
-      leaseTtlMs: SHORT_LEASE_MS,
-      async afterStep(s, info) {
-        if (s !== step || info.stream !== 'band' || ++seen !== nth) return;
-        aPaused.open();
-        await aResume.wait;
-      },
-    }).then(
-      () => ({ ended: 'synced' as const }),
-      (err: unknown) => ({ ended: errorName(err), error: errorLine(err) }),
-    );
-    await Promise.race([aPaused.wait, a]);
+    const a = startStaleHolder(run, step, nth);
+    await Promise.race([a.paused.wait, a.done]);
     const aLease = await leaseHolder(run);
     // When B got the lease is the clock value its conditional put carried (see crash.ts).
     const bGrantedAt: number[] = [];
-    const bState = recordingLeaseTimes(run.rt.state, bGrantedAt, []);
-
-    // B asks for the lease until A's has expired, as a redelivered message would.
-    const bPaused = gate();
-    const bResume = gate();
-    let bRefused = 0;
-    let bFirstStep = true;
-    const b = (async () => {
-      for (;;) {
-        try {
-          return await syncInProcess(run, {
-            leaseOwner: 'worker-b',
-            state: bState,
-            async afterStep() {
-              if (!bFirstStep) return;
-              bFirstStep = false;
-              bPaused.open();
-              await bResume.wait;
-            },
-          });
-        } catch (err) {
-          if (!(err instanceof LeaseHeldError) || bRefused > 200) throw err;
-          bRefused++;
-          await sleep(100);
-        }
-      }
-    })().then(
-      (report) => ({ ended: 'synced' as const, report }),
-      (err: unknown) => ({ ended: errorName(err), error: errorLine(err), report: undefined }),
-    );
-    let aOut: { ended: string; error?: string };
-    let bOut: { ended: string; error?: string; report?: SyncReport };
+    const b = startNextHolder(run, recordingLeaseTimes(run.rt.state, bGrantedAt, []));
+    let aOut: WorkerEnd;
+    let bOut: WorkerEnd;
     if (mode === 'after') {
-      bResume.open();
-      bOut = await b;
-      aResume.open();
-      aOut = await a;
+      b.resume.open();
+      bOut = await b.done;
+      a.resume.open();
+      aOut = await a.done;
     } else {
-      await Promise.race([bPaused.wait, b]);
-      aResume.open();
-      aOut = await a;
-      bResume.open();
-      bOut = await b;
+      await Promise.race([b.paused.wait, b.done]);
+      a.resume.open();
+      aOut = await a.done;
+      b.resume.open();
+      bOut = await b.done;
     }
     const bGotAt = bGrantedAt[0];
     if (aLease?.owner === 'worker-a' && bGotAt !== undefined && bGotAt <= aLease.expiresAt)
@@ -386,9 +358,9 @@ export async function leaseExpiryRun(seed: number, env: ChaosEnv): Promise<Lease
       problems.push(`worker A ended with ${aOut.error}`);
     const failedAfterFault = await countFailedLedger(run.rt, run.userId);
     await healingRun(run, problems);
-    const note = `A paused ${pausedAt} past its ${SHORT_LEASE_MS} ms lease; B took over after ${bRefused} refusals; A resumed ${mode === 'after' ? 'after B finished' : 'while B held the lease'} and ended ${aOut.ended}; B ended ${bOut.ended}`;
+    const note = `A paused ${pausedAt} past its ${SHORT_LEASE_MS} ms lease; B took over after ${b.refusals()} refusals; A resumed ${mode === 'after' ? 'after B finished' : 'while B held the lease'} and ended ${aOut.ended}; B ended ${bOut.ended}`;
     return {
-      outcome: await outcomeOf(run, failedAfterFault, note, problems),
+      outcome: await outcomeOf(run, { failedAfterFault, note, problems }),
       pausedAt,
       mode,
       firstEnded: aOut.ended,
@@ -398,6 +370,78 @@ export async function leaseExpiryRun(seed: number, env: ChaosEnv): Promise<Lease
       secondErrors: bOut.report?.errors ?? [],
     };
   });
+}
+
+/** How a worker's sync ended: 'synced' (with its report) or the error's name and line. */
+interface WorkerEnd {
+  ended: string;
+  error?: string;
+  report?: SyncReport;
+}
+
+/** A worker held at a point of its sync: `paused` opens when it stops there, `resume` lets it go on. */
+interface HeldWorker {
+  paused: ReturnType<typeof gate>;
+  resume: ReturnType<typeof gate>;
+  done: Promise<WorkerEnd>;
+}
+
+function endOf(sync: Promise<SyncReport>): Promise<WorkerEnd> {
+  return sync.then(
+    (report) => ({ ended: 'synced', report }),
+    (err: unknown) => ({ ended: errorName(err), error: errorLine(err) }),
+  );
+}
+
+/** Worker A, with the short lease: pauses after the nth `step` of its band stream until resumed. */
+function startStaleHolder(run: ChaosRun, step: EngineStep, nth: number): HeldWorker {
+  const paused = gate();
+  const resume = gate();
+  let seen = 0;
+  const done = endOf(
+    syncInProcess(run, {
+      leaseOwner: 'worker-a',
+      leaseTtlMs: SHORT_LEASE_MS,
+      async afterStep(s, info) {
+        if (s !== step || info.stream !== 'band' || ++seen !== nth) return;
+        paused.open();
+        await resume.wait;
+      },
+    }),
+  );
+  return { paused, resume, done };
+}
+
+/**
+ * Worker B asks for the lease until A's has expired, as a redelivered message would, then pauses at its first
+ * durable step until resumed.
+ */
+function startNextHolder(run: ChaosRun, state: StateStore): HeldWorker & { refusals: () => number } {
+  const paused = gate();
+  const resume = gate();
+  let refused = 0;
+  let firstStep = true;
+  const sync = async (): Promise<SyncReport> => {
+    for (;;) {
+      try {
+        return await syncInProcess(run, {
+          leaseOwner: 'worker-b',
+          state,
+          async afterStep() {
+            if (!firstStep) return;
+            firstStep = false;
+            paused.open();
+            await resume.wait;
+          },
+        });
+      } catch (err) {
+        if (!(err instanceof LeaseHeldError) || refused > 200) throw err;
+        refused++;
+        await sleep(100);
+      }
+    }
+  };
+  return { paused, resume, done: endOf(sync()), refusals: () => refused };
 }
 
 // ---------------------------------------------------------------- the scenarios

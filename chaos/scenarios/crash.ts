@@ -9,6 +9,7 @@ import { STREAMS, type StreamName, WINDOWED_STREAMS } from '../../lambdas/core/s
 import type { SyncReport } from '../../lambdas/engine/sync-engine.ts';
 import { Rng } from '../../sim/people/users.ts';
 import {
+  type ChaosRun,
   type ChildResult,
   describeKillPoint,
   FUTURE_TODAY,
@@ -79,38 +80,11 @@ export async function crashRun(seed: number, env: ChaosEnv, kill: KillPoint): Pr
     if (gapsAfterKill.length > 0)
       problems.push(`${gapsAfterKill.length} silent gap(s) right after the kill, e.g. ${gapsAfterKill[0]}`);
 
-    // The restart: refused while the dead worker's lease lasts, then a clean sync.
-    let refusedRestarts = 0;
-    let report: SyncReport | undefined;
-    // The moment the restart got the lease is the clock value its conditional put carried, not when the attempt
-    // began: on a loaded machine an attempt can start before the expiry and reach DynamoDB after it.
-    const leasesGotAt: number[] = [];
-    const attemptsAt: number[] = [];
-    const state = recordingLeaseTimes(run.rt.state, leasesGotAt, attemptsAt);
-    for (;;) {
-      try {
-        report = await syncInProcess(run, { leaseTtlMs: LEASE_TTL_MS, state });
-        const gotAt = leasesGotAt[0];
-        if (lease && child.killed && (gotAt === undefined || gotAt <= lease.expiresAt))
-          problems.push(
-            `a restart got the user while the dead worker's lease was still valid (got it at ${gotAt}, the dead lease ran to ${lease.expiresAt})`,
-          );
-        break;
-      } catch (err) {
-        if (!(err instanceof LeaseHeldError)) throw err;
-        refusedRestarts++;
-        const refusedAt = attemptsAt.at(-1) ?? run.clock();
-        if (!lease || refusedAt > lease.expiresAt + EXPIRY_GRACE_MS) {
-          problems.push(`the restart was still refused ${EXPIRY_GRACE_MS} ms after the dead lease expired`);
-          break;
-        }
-        await sleep(250);
-      }
-    }
+    const { report, refusedRestarts } = await restartAfterDeadLease(run, { lease, killed: child.killed }, problems);
     if (report && report.errors.length > 0) problems.push(`the restart reported: ${report.errors[0]}`);
     const note = `killed ${child.marker ?? describeKillPoint(kill)}; restart refused ${refusedRestarts}x by the dead lease, then healed after its ${LEASE_TTL_MS} ms TTL`;
     return {
-      outcome: await outcomeOf(run, failedAfterFault, note, problems),
+      outcome: await outcomeOf(run, { failedAfterFault, note, problems }),
       kill,
       child,
       leaseOwnerAfterKill: lease?.owner,
@@ -119,6 +93,43 @@ export async function crashRun(seed: number, env: ChaosEnv, kill: KillPoint): Pr
     };
   } finally {
     await run.close();
+  }
+}
+
+/**
+ * The restart: refused while the dead worker's lease lasts, then a clean sync. `lease` is the lease in the table
+ * after the child ended; `killed` whether the child was killed (only then is a restart inside it a problem).
+ */
+async function restartAfterDeadLease(
+  run: ChaosRun,
+  { lease, killed }: { lease: { owner: string; expiresAt: number } | undefined; killed: boolean },
+  problems: string[],
+): Promise<{ report?: SyncReport; refusedRestarts: number }> {
+  let refusedRestarts = 0;
+  // The moment the restart got the lease is the clock value its conditional put carried, not when the attempt
+  // began: on a loaded machine an attempt can start before the expiry and reach DynamoDB after it.
+  const leasesGotAt: number[] = [];
+  const attemptsAt: number[] = [];
+  const state = recordingLeaseTimes(run.rt.state, leasesGotAt, attemptsAt);
+  for (;;) {
+    try {
+      const report = await syncInProcess(run, { leaseTtlMs: LEASE_TTL_MS, state });
+      const gotAt = leasesGotAt[0];
+      if (lease && killed && (gotAt === undefined || gotAt <= lease.expiresAt))
+        problems.push(
+          `a restart got the user while the dead worker's lease was still valid (got it at ${gotAt}, the dead lease ran to ${lease.expiresAt})`,
+        );
+      return { report, refusedRestarts };
+    } catch (err) {
+      if (!(err instanceof LeaseHeldError)) throw err;
+      refusedRestarts++;
+      const refusedAt = attemptsAt.at(-1) ?? run.clock();
+      if (!lease || refusedAt > lease.expiresAt + EXPIRY_GRACE_MS) {
+        problems.push(`the restart was still refused ${EXPIRY_GRACE_MS} ms after the dead lease expired`);
+        return { refusedRestarts };
+      }
+      await sleep(250);
+    }
   }
 }
 

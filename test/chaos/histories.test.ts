@@ -77,7 +77,7 @@ describe('chaos histories, a fixed-seed sample', () => {
       }),
       { seed: 2, numRuns: 1 },
     );
-    const run = await runHistory(family, 2, env, commands ?? [], {
+    const run = await runHistory({ family, seed: 2, env }, commands ?? [], {
       afterHeal: async (w) => {
         const keys = (await w.rt.store.list('tables/activity_minute/')).sort();
         expect(keys.length).toBeGreaterThan(0);
