@@ -29,7 +29,14 @@ export function mergeRows(def: TableDef, existing: readonly Row[], incoming: rea
   const byKey = new Map<string, Row>();
   for (const r of existing) byKey.set(naturalKeyOf(def, r), r);
   for (const r of incoming) byKey.set(naturalKeyOf(def, r), r);
-  return [...byKey.values()].sort(compareByKey(def));
+  const merged = [...byKey.values()];
+  // Decoders emit rows in time order and a month object is stored sorted, so the merge of a back-fill or of a
+  // later window is usually in order already: one pass to check costs far less than the sort.
+  const compare = compareByKey(def);
+  for (let i = 1; i < merged.length; i++) {
+    if (compare(merged[i - 1] as Row, merged[i] as Row) > 0) return merged.sort(compare);
+  }
+  return merged;
 }
 
 /** True when two rows hold the same value in every column of the table. */
