@@ -1,7 +1,7 @@
 // huami-open sports -> workout, and sportDetail -> workout_sample, workout_pause and workout_lap (see decode.ts),
 // with the app API's series and segment decoders. Pure.
 
-import { decodeLapRows, decodePauseRows } from '../../core/decode-workout-segments.ts';
+import { decodeLapRows, decodePauseRows, emptyWorkoutSample } from '../../core/decode-workout-segments.ts';
 import { MalformedPayloadError } from '../../core/errors.ts';
 import { saneMs } from '../../core/row-guard.ts';
 import type { Row, TableRows } from '../../core/schema-registry.ts';
@@ -83,29 +83,12 @@ export function decodeSportDetail(body: unknown, ctx: HuamiOpenDecodeContext): T
   const trackid = required(num(body.trackId, 'trackId'), 'trackId');
   const { tz, off } = zoneOf(ctx, saneMs(trackid * 1000, 'trackId'));
   const localDate = localDateOf(trackid * 1000, off);
+  const segment = { user_id: ctx.userId, local_date: localDate, tz_offset_s: tz, trackid, source: SOURCE };
   const bySecond = new Map<number, Row>();
   const at = (t: number): Row => {
     let row = bySecond.get(t);
     if (!row) {
-      // One literal, no spread of base(): a spread followed by more fields cost ~40 us a row (see decode-workouts).
-      row = {
-        user_id: ctx.userId,
-        local_date: localDate,
-        tz_offset_s: tz,
-        trackid,
-        ts: t * 1000,
-        lat: null,
-        lon: null,
-        altitude_m: null,
-        heart_rate: null,
-        distance_m: null,
-        steps: null,
-        stride_cm: null,
-        cadence: null,
-        speed: null,
-        pressure_pa: null, // the official API has no air pressure series
-        source: SOURCE,
-      };
+      row = emptyWorkoutSample(segment, t);
       bySecond.set(t, row);
     }
     return row;
@@ -130,7 +113,6 @@ export function decodeSportDetail(body: unknown, ctx: HuamiOpenDecodeContext): T
   const rows: TableRows = {
     workout_sample: [...bySecond.values()].sort((a, b) => (a.ts as number) - (b.ts as number)),
   };
-  const segment = { user_id: ctx.userId, local_date: localDate, tz_offset_s: tz, trackid, source: SOURCE };
   const pauses = decodePauseRows(body.pause, 'pause', segment);
   if (pauses.length > 0) rows.workout_pause = pauses;
   const laps = decodeLapRows(body.lapPace, 'lapPace', segment);

@@ -2,7 +2,12 @@
 // that any series touches), plus workout_pause and workout_lap rows (decode-workout-segments.ts). The series
 // formats and rules are docs/decoding-rules.md and reference §4.2.
 
-import { decodeLapRows, decodePauseRows, type WorkoutSegmentBase } from '../../core/decode-workout-segments.ts';
+import {
+  decodeLapRows,
+  decodePauseRows,
+  emptyWorkoutSample,
+  type WorkoutSegmentBase,
+} from '../../core/decode-workout-segments.ts';
 import { MalformedPayloadError } from '../../core/errors.ts';
 import type { DecodeContext } from '../../core/ports.ts';
 import { assertRowsFit, saneMs } from '../../core/row-guard.ts';
@@ -269,19 +274,6 @@ export function decodePressureSeries(series: unknown, trackid: number): { t: num
   );
 }
 
-const SAMPLE_COLUMNS = [
-  'lat',
-  'lon',
-  'altitude_m',
-  'heart_rate',
-  'distance_m',
-  'steps',
-  'stride_cm',
-  'cadence',
-  'speed',
-  'pressure_pa',
-] as const;
-
 function detailData(detail: unknown): JsonObject {
   if (!isObject(detail)) throw new MalformedPayloadError('body', 'expected a JSON object');
   if ('code' in detail && !('trackid' in detail)) {
@@ -330,32 +322,6 @@ function detailTrackid(data: JsonObject, summaryItem: unknown | undefined): numb
     : parseTrackid(undefined, 'trackid');
 }
 
-/**
- * An empty sample row of second `t`, written as one literal: every row then has the same shape from the start.
- * A spread copy of the segment with the ten sample columns added (one by one, or after the spread in a literal)
- * cost 20-40 us and most of the GC per row: V8 gave each such row a dictionary of its own.
- */
-function sampleRow(segment: WorkoutSegmentBase, t: number): Row {
-  return {
-    user_id: segment.user_id,
-    local_date: segment.local_date,
-    tz_offset_s: segment.tz_offset_s,
-    trackid: segment.trackid,
-    ts: t * 1000,
-    lat: null,
-    lon: null,
-    altitude_m: null,
-    heart_rate: null,
-    distance_m: null,
-    steps: null,
-    stride_cm: null,
-    cadence: null,
-    speed: null,
-    pressure_pa: null,
-    source: segment.source,
-  } satisfies Record<(typeof SAMPLE_COLUMNS)[number], null> & Row;
-}
-
 /** Every series merged by second, in time order; a column no series fills in that second stays null. */
 function sampleRows(data: JsonObject, segment: WorkoutSegmentBase): Row[] {
   const trackid = segment.trackid;
@@ -363,7 +329,7 @@ function sampleRows(data: JsonObject, segment: WorkoutSegmentBase): Row[] {
   const at = (t: number): Row => {
     let row = bySecond.get(t);
     if (!row) {
-      row = sampleRow(segment, t);
+      row = emptyWorkoutSample(segment, t);
       bySecond.set(t, row);
     }
     return row;
