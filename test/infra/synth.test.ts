@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,7 +50,7 @@ describe('cdk synth', () => {
     expect(existsSync(join(outdir, 'zepp-lake-prod-ingest.template.json'))).toBe(true);
   });
 
-  it('bundles every function as index.mjs, with the parquet-wasm binary exactly where the bundle loads it', () => {
+  it('bundles every function as index.mjs, its source map kept beside the package, with the parquet-wasm binary exactly where the bundle loads it', () => {
     const functions = Object.values(template('zepp-lake-prod-ingest').Resources).filter(
       (r) => r.Type === 'AWS::Lambda::Function',
     );
@@ -59,7 +59,13 @@ describe('cdk synth', () => {
     for (const fn of functions) {
       const asset = join(outdir, String(fn.Metadata?.['aws:asset:path']));
       expect(existsSync(join(asset, 'index.mjs')), asset).toBe(true);
-      expect(existsSync(join(asset, 'index.mjs.map')), asset).toBe(true);
+      // The source map stays in the cloud assembly, named by the bundle it maps (decision 0016), not in the package.
+      expect(existsSync(join(asset, 'index.mjs.map')), asset).toBe(false);
+      const bundleHash = createHash('sha256')
+        .update(readFileSync(join(asset, 'index.mjs')))
+        .digest('hex')
+        .slice(0, 16);
+      expect(existsSync(join(outdir, 'sourcemaps', `${bundleHash}.index.mjs.map`)), asset).toBe(true);
       // A bundle that loads the .wasm without it beside it would fail at its first cold start.
       const loadsWasm = readFileSync(join(asset, 'index.mjs'), 'utf8').includes('parquet_wasm_bg.wasm');
       expect(existsSync(join(asset, 'parquet_wasm_bg.wasm')), asset).toBe(loadsWasm);
@@ -92,7 +98,6 @@ describe('cdk synth', () => {
       POWERTOOLS_METRICS_NAMESPACE: 'ZeppLake',
       LOG_LEVEL: 'ERROR',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      NODE_OPTIONS: '--enable-source-maps',
     };
     const functions = Object.values(template('zepp-lake-prod-ingest').Resources).filter(
       (r) => r.Type === 'AWS::Lambda::Function',
