@@ -16,7 +16,7 @@ import { benchBundles } from './bundles.ts';
 import { benchDecode, benchWrite, type DecodeFigures } from './decode-write.ts';
 import { fmtMs } from './measure.ts';
 import { benchScale, SCALE_DAYS, SCALE_USERS } from './scale.ts';
-import { fetchYearCorpus, YEAR_DAYS, type YearCorpus, yearUserSpec } from './sim-corpus.ts';
+import { fetchYearCorpus, YEAR_DAYS, yearUserSpec } from './sim-corpus.ts';
 import { benchWebhook } from './webhook.ts';
 
 interface Section {
@@ -65,7 +65,15 @@ function load(): string {
   return `load average ${loadavg()[0]?.toFixed(2) ?? '?'} on ${cpus().length} cores`;
 }
 
-function renderDoc(sections: Section[], startedAt: Date, totalMs: number, loads: string, busy: boolean): string {
+/** When and how the run went: its start, length, the load at both ends and whether other work shared the CPUs. */
+interface RunFacts {
+  startedAt: Date;
+  totalMs: number;
+  loads: string;
+  busy: boolean;
+}
+
+function renderDoc(sections: Section[], { startedAt, totalMs, loads, busy }: RunFacts): string {
   const caveat = busy
     ? [
         '',
@@ -114,21 +122,10 @@ function sectionsWanted(argv: readonly string[]): ReadonlySet<SectionKey> {
   return wanted;
 }
 
-async function main(): Promise<void> {
-  const writeDoc = process.argv.includes('--write-doc');
-  const wanted = sectionsWanted(process.argv);
-  // docs/benchmarks.md holds one whole run: a partial run would drop the other sections' figures.
-  if (writeDoc && wanted.size < SECTION_KEYS.length) throw new Error('--write-doc needs every section (no --only)');
-  const startedAt = new Date();
-  const t0 = performance.now();
-  const loadAtStart = load();
-  const loadAtStartValue = loadavg()[0] ?? 0;
-  process.stdout.write(`zepp-lake benchmark, ${startedAt.toISOString()}\n${machine()}\n${loadAtStart} at start\n`);
-
-  const today = startedAt.toISOString().slice(0, 10);
+/** Sections 1-3 share the simulator and the year fetched from it; the year is dropped before the back-fill child. */
+async function runDataSections(wanted: ReadonlySet<SectionKey>, today: string): Promise<Section[]> {
   const spec = yearUserSpec(today);
   let sim: Simulator | undefined;
-  let corpus: YearCorpus | undefined;
   let decoded: DecodeFigures | undefined;
   const sections: Section[] = [];
   try {
@@ -136,8 +133,7 @@ async function main(): Promise<void> {
       sections.push(
         await section('Decode throughput (simulator user-year)', ABOUT.decode, async () => {
           sim = await startSimulator({ today, users: [spec] });
-          corpus = await fetchYearCorpus(sim, spec, today);
-          decoded = await benchDecode(corpus);
+          decoded = await benchDecode(await fetchYearCorpus(sim, spec, today));
           return decoded.lines;
         }),
       );
@@ -156,7 +152,6 @@ async function main(): Promise<void> {
     }
     // Free the year held in memory before the child runs (the parent's memory is not measured, the machine's is).
     decoded = undefined;
-    corpus = undefined;
     if (wanted.has('backfill')) {
       sections.push(
         await section(`User-year back-fill over HTTP (${YEAR_DAYS} days, syncUsers)`, ABOUT.backfill, async () => {
@@ -168,22 +163,22 @@ async function main(): Promise<void> {
   } finally {
     await (sim as Simulator | undefined)?.close();
   }
+  return sections;
+}
+
+/** Sections 4-6: the Lambda bundles, the webhook and the scale run, each on its own stand-ins. */
+async function runAwsSections(wanted: ReadonlySet<SectionKey>, today: string): Promise<Section[]> {
+  const sections: Section[] = [];
   if (wanted.has('bundles')) {
     sections.push(
-      await section(
-        'Lambda bundles: package size and cold import (machine Node and Node 22)',
-        ABOUT.bundles,
-        async () => {
-          return benchBundles();
-        },
+      await section('Lambda bundles: package size and cold import (machine Node and Node 22)', ABOUT.bundles, () =>
+        benchBundles(),
       ),
     );
   }
   if (wanted.has('webhook')) {
     sections.push(
-      await section('Webhook as Lambda runs it (DynamoDB Local, fauxqs)', ABOUT.webhook, async () => {
-        return benchWebhook();
-      }),
+      await section('Webhook as Lambda runs it (DynamoDB Local, fauxqs)', ABOUT.webhook, () => benchWebhook()),
     );
   }
   if (wanted.has('scale')) {
@@ -193,6 +188,22 @@ async function main(): Promise<void> {
       }),
     );
   }
+  return sections;
+}
+
+async function main(): Promise<void> {
+  const writeDoc = process.argv.includes('--write-doc');
+  const wanted = sectionsWanted(process.argv);
+  // docs/benchmarks.md holds one whole run: a partial run would drop the other sections' figures.
+  if (writeDoc && wanted.size < SECTION_KEYS.length) throw new Error('--write-doc needs every section (no --only)');
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const loadAtStart = load();
+  const loadAtStartValue = loadavg()[0] ?? 0;
+  process.stdout.write(`zepp-lake benchmark, ${startedAt.toISOString()}\n${machine()}\n${loadAtStart} at start\n`);
+
+  const today = startedAt.toISOString().slice(0, 10);
+  const sections = [...(await runDataSections(wanted, today)), ...(await runAwsSections(wanted, today))];
   const totalMs = performance.now() - t0;
   const failed = sections.filter((s) => s.failed).length;
   const loadAtEnd = load();
@@ -200,16 +211,9 @@ async function main(): Promise<void> {
     `\n${loadAtEnd} at the end\nbenchmark done in ${fmtMs(totalMs)}${failed ? `; ${failed} section(s) failed` : ''} (first day ${addDays(today, -(YEAR_DAYS - 1))})\n`,
   );
   if (writeDoc) {
-    await writeFile(
-      DOC_PATH,
-      renderDoc(
-        sections,
-        startedAt,
-        totalMs,
-        `${loadAtStart} at start, ${loadAtEnd.replace(/^load average /, '')} at the end`,
-        Math.max(loadAtStartValue, loadavg()[0] ?? 0) > cpus().length,
-      ),
-    );
+    const loads = `${loadAtStart} at start, ${loadAtEnd.replace(/^load average /, '')} at the end`;
+    const busy = Math.max(loadAtStartValue, loadavg()[0] ?? 0) > cpus().length;
+    await writeFile(DOC_PATH, renderDoc(sections, { startedAt, totalMs, loads, busy }));
     process.stdout.write(`wrote ${DOC_PATH}\n`);
   }
 }
