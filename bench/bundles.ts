@@ -13,12 +13,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { nodeBuiltinAliases } from '../lib/constructs/node-builtins.ts';
+import { brotliParquetWasm, PARQUET_WASM_BROTLI, parquetWasmAlias } from '../lib/constructs/parquet-wasm-lambda.ts';
 import { fmtBytes, fmtMs, median } from './measure.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 const INGEST_FUNCTION = join(REPO_ROOT, 'lib/constructs/ingest-function.ts');
-/** Mirrors PARQUET_WASM_PATH of ingest-function.ts (importing that file would load aws-cdk-lib). */
-const PARQUET_WASM_PATH = 'node_modules/parquet-wasm/node/parquet_wasm_bg.wasm';
 
 /**
  * The banner of ingest-function.ts (ESM_CJS_SHIM), repeated here because that file does not export it.
@@ -36,14 +35,14 @@ const SHIM_LINES = [
 async function shimDrift(): Promise<string[]> {
   const source = await readFile(INGEST_FUNCTION, 'utf8');
   const problems = SHIM_LINES.filter((l) => !source.includes(l)).map((l) => `banner line not found: ${l}`);
-  if (!source.includes(PARQUET_WASM_PATH)) problems.push(`wasm path ${PARQUET_WASM_PATH} not found`);
   const settings = [
     "target: 'node22'",
     'minify: true',
     'externalModules: []',
     'sourcesContent: false',
     'OutputFormat.ESM',
-    'esbuildArgs: nodeBuiltinEsbuildArgs(REPO_ROOT)',
+    'esbuildArgs: { ...nodeBuiltinEsbuildArgs(REPO_ROOT), ...parquetWasmEsbuildArgs() }',
+    'cp "$' + '{brotliParquetWasm(REPO_ROOT)}" "$' + '{outputDir}/$' + '{PARQUET_WASM_BROTLI}"',
     // The map leaves the package after bundling (decision 0016); bundle() does the same.
     'node -e "$' + '{KEEP_SOURCE_MAP_OUT_OF_PACKAGE}"',
   ];
@@ -187,23 +186,23 @@ async function bundle(work: string, entry: string, name: string): Promise<BuiltB
     external: [],
     mainFields: ['module', 'main'],
     banner: { js: SHIM_LINES.join(' ') },
-    // ingest-function.ts's esbuildArgs: the built-ins through their shims.
-    alias: nodeBuiltinAliases(REPO_ROOT),
+    // ingest-function.ts's esbuildArgs: the built-ins through their shims, parquet-wasm through its own.
+    alias: { ...nodeBuiltinAliases(REPO_ROOT), ...parquetWasmAlias(REPO_ROOT) },
     logLevel: 'silent',
   });
   // As ingest-function.ts does: the map leaves the package (it stays in cdk.out, decision 0016); measured apart.
   const mapBytes = (await stat(`${outfile}.map`)).size;
   await rm(`${outfile}.map`);
-  // As ingest-function.ts does for `usesParquet` functions: the .wasm goes only where the bundle loads it.
-  const loadsWasm = (await readFile(outfile, 'utf8')).includes('parquet_wasm_bg.wasm');
-  if (loadsWasm) await copyFile(join(REPO_ROOT, PARQUET_WASM_PATH), join(dir, 'parquet_wasm_bg.wasm'));
+  // As ingest-function.ts does for `usesParquet` functions: the compressed .wasm goes only where the bundle loads it.
+  const loadsWasm = (await readFile(outfile, 'utf8')).includes(PARQUET_WASM_BROTLI);
+  if (loadsWasm) await copyFile(brotliParquetWasm(REPO_ROOT), join(dir, PARQUET_WASM_BROTLI));
   return {
     name,
     dir,
     outfile,
     jsBytes: (await stat(outfile)).size,
     mapBytes,
-    wasmBytes: loadsWasm ? (await stat(join(dir, 'parquet_wasm_bg.wasm'))).size : 0,
+    wasmBytes: loadsWasm ? (await stat(join(dir, PARQUET_WASM_BROTLI))).size : 0,
     placeholder: await isPlaceholder(entry),
   };
 }
@@ -289,7 +288,7 @@ export async function benchBundles(): Promise<string[]> {
     await rm(work, { recursive: true, force: true });
   }
   lines.push(
-    '  (package = the unzipped deployment package: index.mjs + parquet_wasm_bg.wasm where loaded; the source map',
+    '  (package = the unzipped deployment package: index.mjs + parquet_wasm_bg.wasm.br where loaded; the source map',
   );
   lines.push('   stays in cdk.out/sourcemaps (decision 0016), its size shown apart;');
   lines.push('   import = the dynamic import() of index.mjs inside a fresh process with the function environment,');

@@ -67,8 +67,10 @@ describe('cdk synth', () => {
         .slice(0, 16);
       expect(existsSync(join(outdir, 'sourcemaps', `${bundleHash}.index.mjs.map`)), asset).toBe(true);
       // A bundle that loads the .wasm without it beside it would fail at its first cold start.
-      const loadsWasm = readFileSync(join(asset, 'index.mjs'), 'utf8').includes('parquet_wasm_bg.wasm');
-      expect(existsSync(join(asset, 'parquet_wasm_bg.wasm')), asset).toBe(loadsWasm);
+      // The binary ships brotli-compressed (decision 0016), never raw.
+      const loadsWasm = readFileSync(join(asset, 'index.mjs'), 'utf8').includes('parquet_wasm_bg.wasm.br');
+      expect(existsSync(join(asset, 'parquet_wasm_bg.wasm.br')), asset).toBe(loadsWasm);
+      expect(existsSync(join(asset, 'parquet_wasm_bg.wasm')), asset).toBe(false);
       if (loadsWasm) withWasm.push(String(fn.Properties?.Description));
     }
     // Only the functions that read or write Parquet carry it.
