@@ -34,7 +34,7 @@ export interface WorkoutSegmentBase {
  * the spread in a literal) cost 20-40 us and most of the GC per row, because V8 gave each such row a dictionary of
  * its own; a user-year of workouts is ~160 000 rows.
  */
-export function emptyWorkoutSample(segment: WorkoutSegmentBase, t: number): Row {
+function emptyWorkoutSample(segment: WorkoutSegmentBase, t: number): Row {
   return {
     user_id: segment.user_id,
     local_date: segment.local_date,
@@ -52,6 +52,22 @@ export function emptyWorkoutSample(segment: WorkoutSegmentBase, t: number): Row 
     speed: null,
     pressure_pa: null,
     source: segment.source,
+  };
+}
+
+/** A workout's samples by second: `at(t)` gives the row of second `t` (made on first use), `rows()` all, by time. */
+export function samplesBySecond(segment: WorkoutSegmentBase): { at: (t: number) => Row; rows: () => Row[] } {
+  const bySecond = new Map<number, Row>();
+  return {
+    at(t) {
+      let row = bySecond.get(t);
+      if (!row) {
+        row = emptyWorkoutSample(segment, t);
+        bySecond.set(t, row);
+      }
+      return row;
+    },
+    rows: () => [...bySecond.values()].sort((a, b) => (a.ts as number) - (b.ts as number)),
   };
 }
 

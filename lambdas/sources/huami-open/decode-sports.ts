@@ -1,7 +1,7 @@
 // huami-open sports -> workout, and sportDetail -> workout_sample, workout_pause and workout_lap (see decode.ts),
 // with the app API's series and segment decoders. Pure.
 
-import { decodeLapRows, decodePauseRows, emptyWorkoutSample } from '../../core/decode-workout-segments.ts';
+import { decodeLapRows, decodePauseRows, samplesBySecond } from '../../core/decode-workout-segments.ts';
 import { MalformedPayloadError } from '../../core/errors.ts';
 import { saneMs } from '../../core/row-guard.ts';
 import type { Row, TableRows } from '../../core/schema-registry.ts';
@@ -84,15 +84,7 @@ export function decodeSportDetail(body: unknown, ctx: HuamiOpenDecodeContext): T
   const { tz, off } = zoneOf(ctx, saneMs(trackid * 1000, 'trackId'));
   const localDate = localDateOf(trackid * 1000, off);
   const segment = { user_id: ctx.userId, local_date: localDate, tz_offset_s: tz, trackid, source: SOURCE };
-  const bySecond = new Map<number, Row>();
-  const at = (t: number): Row => {
-    let row = bySecond.get(t);
-    if (!row) {
-      row = emptyWorkoutSample(segment, t);
-      bySecond.set(t, row);
-    }
-    return row;
-  };
+  const { at, rows: samples } = samplesBySecond(segment);
   // The same delta encodings as detail.json under camelCase names; `samplingTime` is the GPS `time`.
   const gpsFields = { time: body.samplingTime, longitude_latitude: body.latitudeLongitude, altitude: body.altitude };
   for (const p of withOfficialNames(() => decodeGpsSeries(gpsFields, trackid))) {
@@ -111,7 +103,7 @@ export function decodeSportDetail(body: unknown, ctx: HuamiOpenDecodeContext): T
   }
   for (const s of withOfficialNames(() => decodeSpeedSeries(body.speed, trackid))) at(s.t).speed = s.mps;
   const rows: TableRows = {
-    workout_sample: [...bySecond.values()].sort((a, b) => (a.ts as number) - (b.ts as number)),
+    workout_sample: samples(),
   };
   const pauses = decodePauseRows(body.pause, 'pause', segment);
   if (pauses.length > 0) rows.workout_pause = pauses;

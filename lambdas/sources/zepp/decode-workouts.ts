@@ -5,7 +5,7 @@
 import {
   decodeLapRows,
   decodePauseRows,
-  emptyWorkoutSample,
+  samplesBySecond,
   type WorkoutSegmentBase,
 } from '../../core/decode-workout-segments.ts';
 import { MalformedPayloadError } from '../../core/errors.ts';
@@ -325,15 +325,7 @@ function detailTrackid(data: JsonObject, summaryItem: unknown | undefined): numb
 /** Every series merged by second, in time order; a column no series fills in that second stays null. */
 function sampleRows(data: JsonObject, segment: WorkoutSegmentBase): Row[] {
   const trackid = segment.trackid;
-  const bySecond = new Map<number, Row>();
-  const at = (t: number): Row => {
-    let row = bySecond.get(t);
-    if (!row) {
-      row = emptyWorkoutSample(segment, t);
-      bySecond.set(t, row);
-    }
-    return row;
-  };
+  const { at, rows } = samplesBySecond(segment);
   for (const p of decodeGpsSeries(data, trackid)) {
     const row = at(p.t);
     row.lat = p.lat;
@@ -350,5 +342,5 @@ function sampleRows(data: JsonObject, segment: WorkoutSegmentBase): Row[] {
   }
   for (const s of decodeSpeedSeries(data.speed, trackid)) at(s.t).speed = s.mps;
   for (const s of decodePressureSeries(data.air_pressure_altitude, trackid)) at(s.t).pressure_pa = s.pa;
-  return [...bySecond.values()].sort((a, b) => (a.ts as number) - (b.ts as number));
+  return rows();
 }
